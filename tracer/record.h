@@ -1,0 +1,137 @@
+/*
+ * perftrace record: the ptrace sampling session.  record.c runs the event
+ * loop (threads, processes, timers, ptrace stops), launch.c starts or attaches
+ * to the target and explains refusals, sample.c takes one sample.
+ */
+#ifndef PERFTRACE_RECORD_H
+#define PERFTRACE_RECORD_H
+
+#include <stdint.h>
+#include <sys/types.h>
+#include <sys/user.h>
+
+#include "modules.h"
+#include "tfile.h"
+#include "unwind.h"
+
+struct record_opts {
+	unsigned int hz;	  /* samples per second per thread */
+	const char *output;	  /* sample file */
+	int overwrite;		  /* the user named the output: replace it if it exists */
+	double duration_s;	  /* stop after this long (0: until the target exits) */
+	pid_t pid;		  /* attach to this process ... */
+	char **argv;		  /* ... or run this command */
+	int no_children;	  /* do not follow fork/vfork */
+	int floor;		  /* only interrupt, read registers, resume */
+	unsigned int stack_bytes; /* stack copy per sample */
+	unsigned int max_frames;
+	int quiet;
+};
+
+/* Runs a whole recording; returns the exit status perftrace should exit with. */
+int trace_record(const struct record_opts *o);
+
+/* --- internals shared by record.c, launch.c and sample.c --- */
+
+struct tproc {
+	pid_t pid, ppid;
+	uint32_t image; /* exec count */
+	int exec_seen;	/* launched command: nothing is sampled before its exec */
+	int maps_ok;
+	uint64_t maps_ns; /* when the mappings were last read */
+	struct vmas vmas;
+	struct unwinder uw;
+	int nthreads;
+	struct tproc *next;
+};
+
+enum {
+	TH_INTERRUPTED = 1 << 0, /* PTRACE_INTERRUPT sent, stop not seen yet */
+	TH_GROUP_STOP = 1 << 1,	 /* in a job-control stop (PTRACE_LISTEN) */
+	TH_DETACHING = 1 << 2,
+};
+
+struct tthread {
+	pid_t tid;
+	struct tproc *proc;
+	unsigned int flags;
+	uint64_t due_ns;  /* next scheduled sample */
+	uint64_t sched_ns; /* due time of the interrupt in flight */
+	uint64_t int_ns;  /* when it was sent */
+	size_t heap_idx;
+	uint64_t samples, lost;
+	uint32_t missed; /* ticks that came due while the interrupt was in flight */
+	char comm[16];
+	/* restarting a call the kernel returns EINTR from (see sample.c) */
+	uint64_t rs_pc, rs_sp, rs_first_ns;
+	long rs_nr, rs_orig, rs_written;
+	unsigned long long rs_vcsw;
+	/* the call a restart_syscall continues (the kernel hides it) */
+	uint64_t rb_pc;
+	long rb_nr;
+	struct tthread *hnext;
+};
+
+/* One sample in flight: captured while stopped, committed after the resume. */
+struct capture {
+	struct tthread *t;
+	struct user_regs_struct regs;
+	uint64_t stop_seen_ns;
+	unsigned char *stack;
+	size_t stack_len;
+	int flags; /* TFS_* */
+};
+
+struct session {
+	const struct record_opts *o;
+	struct tf_writer w;
+	uint64_t t0;	    /* CLOCK_MONOTONIC at the start */
+	uint64_t period_ns; /* mean interval */
+	uint64_t rng;
+	struct tthread *threads[4096];
+	struct tproc *procs;
+	struct tthread **heap;
+	size_t nheap, capheap;
+	int nlive; /* traced threads */
+	int inflight; /* interrupts sent whose stop has not been seen */
+	pid_t launched;
+	int launched_status; /* wait status, -1 while running */
+	int errpipe;	     /* launch: reads the child's exec errno */
+	int exec_errno;
+	int sigfd;
+	int stop_requested; /* 1: stop asked for; 2: asked twice */
+	int end_reason;
+	uint64_t samples, lost, late;
+	struct capture cap;
+	uint64_t *pcs;
+	struct wait_ent *waits[256];
+	uint32_t next_wait_id;
+};
+
+uint64_t mono_ns(void);
+struct tthread *thread_find(struct session *s, pid_t tid);
+/* Creates the records of a thread of p (or of the process read from /proc). */
+struct tthread *thread_add(struct session *s, pid_t tid, struct tproc *p);
+struct tproc *proc_add(struct session *s, pid_t pid, pid_t ppid, int write_record);
+void proc_write_record(struct session *s, struct tproc *p);
+int ptrace_opts(const struct record_opts *o);
+
+/* launch.c: returns 0 or -errno, after an error message. */
+int launch_command(struct session *s);
+int attach_process(struct session *s, pid_t pid);
+/* Why PTRACE_SEIZE of pid failed with EPERM, as a sentence. */
+void explain_eperm(pid_t pid, char *buf, size_t len);
+
+/* sample.c */
+/* While t is stopped: registers, stack copy, restart fix-up.  0 or -errno. */
+int sample_capture(struct session *s, struct tthread *t, int signal_stop);
+/* After the resume: unwind, classify, write. */
+void sample_commit(struct session *s, uint64_t resumed_ns);
+/* The register-only restart fix-up, for a stop in which no sample is taken. */
+void sample_fixup_only(struct session *s, struct tthread *t);
+/* Frees the interned wait targets. */
+void waits_free(struct session *s);
+/* Writes the TF_MAPS_RESET/TF_MAP (and new TF_MODULE) records of p. */
+int proc_load_maps(struct session *s, struct tproc *p);
+
+#endif

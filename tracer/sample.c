@@ -1,0 +1,382 @@
+/*
+ * One sample: what happens while the thread is stopped (sample_capture: its
+ * registers and one process_vm_readv of the top of its stack), and what
+ * happens after it was resumed (sample_commit: unwind from the copy, classify
+ * the wait, write the record).
+ *
+ * Interrupting a thread that waits in a system call makes the call return
+ * early.  The kernel restarts most calls by itself (-ERESTARTSYS and
+ * friends, rewound when the thread resumes), but some return EINTR after any
+ * stop (signal(7): epoll_wait, socket calls with timeouts, semop, ...).  For
+ * those, when no real signal is pending, perftrace restarts the call by
+ * rewinding the thread to its syscall instruction; a relative epoll timeout
+ * is shortened by the time already waited since perftrace first restarted
+ * that same wait, so a wait can last at most one sample period longer than
+ * without perftrace, and never forever.
+ */
+#include <elf.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ptrace.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "compiler.h"
+#include "record.h"
+#include "waits.h"
+
+struct wait_ent {
+	uint32_t id;
+	int state;
+	char *target;
+	struct wait_ent *next;
+};
+
+static int get_regs(pid_t tid, struct user_regs_struct *r)
+{
+	struct iovec io = {r, sizeof(*r)};
+
+	return ptrace(PTRACE_GETREGSET, tid, (void *)NT_PRSTATUS, &io) < 0 ? -errno : 0;
+}
+
+static int set_regs(pid_t tid, struct user_regs_struct *r)
+{
+	struct iovec io = {r, sizeof(*r)};
+
+	return ptrace(PTRACE_SETREGSET, tid, (void *)NT_PRSTATUS, &io) < 0 ? -errno : 0;
+}
+
+/* Copies [sp, sp + len) page by page, so that a read stops at the stack's end. */
+static size_t copy_stack(pid_t tid, uint64_t sp, unsigned char *buf, size_t len)
+{
+	struct iovec local[64], remote[64];
+	uint64_t addr = sp;
+	size_t n = 0, done = 0;
+	ssize_t got;
+
+	while (done < len && n < ARRAY_SIZE(local)) {
+		size_t chunk = MIN(4096 - (addr & 4095), len - done);
+
+		local[n].iov_base = buf + done;
+		local[n].iov_len = chunk;
+		remote[n].iov_base = (void *)(uintptr_t)addr;
+		remote[n].iov_len = chunk;
+		n++;
+		done += chunk;
+		addr += chunk;
+	}
+	got = process_vm_readv(tid, local, n, remote, n, 0);
+	return got < 0 ? 0 : (size_t)got;
+}
+
+/*
+ * From /proc/tid/status: whether a signal is pending and not blocked (then an
+ * EINTR is real and must stay), and the voluntary context switches so far.
+ * Returns 0, or -1 if the file could not be read.
+ */
+static int read_status(pid_t tid, int *pending, unsigned long long *vcsw)
+{
+	char path[64], line[128];
+	unsigned long long pnd = 0, shd = 0, blk = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)tid);
+	f = fopen(path, "re");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		sscanf(line, "SigPnd: %llx", &pnd);
+		sscanf(line, "ShdPnd: %llx", &shd);
+		sscanf(line, "SigBlk: %llx", &blk);
+		sscanf(line, "voluntary_ctxt_switches: %llu", vcsw);
+	}
+	fclose(f);
+	*pending = ((pnd | shd) & ~blk) != 0;
+	return 0;
+}
+
+/* 1 if the two bytes before pc are a syscall instruction (0f 05). */
+static int after_syscall_insn(struct tthread *t, uint64_t pc)
+{
+	unsigned char b[2];
+	struct iovec l = {b, 2}, r = {(void *)(uintptr_t)(pc - 2), 2};
+
+	if (!t->proc->maps_ok || vmas_read(&t->proc->vmas, pc - 2, b, 2) < 0) {
+		if (process_vm_readv(t->tid, &l, 1, &r, 1, 0) != 2)
+			return 0;
+	}
+	return b[0] == 0x0f && b[1] == 0x05;
+}
+
+/*
+ * Rewinds an EINTR'd call that the kernel would not restart; see the top of
+ * the file.  A restarted epoll wait is recognised when it is interrupted
+ * again by its registers and by the thread's voluntary context switches: a
+ * thread that stayed in the restarted wait switched exactly twice since (it
+ * went to sleep, then into this stop); one that returned and waited anew
+ * switched more often.
+ */
+static int restart_call(struct tthread *t, struct user_regs_struct *r)
+{
+	long nr = (long)r->orig_rax;
+	unsigned long long vcsw = 0;
+	int pending;
+
+	if ((long)r->rax != -EINTR || !syscall_eintr_on_stop(nr) ||
+	    read_status(t->tid, &pending, &vcsw) < 0 || pending || !after_syscall_insn(t, r->rip))
+		return 0;
+	if (nr == SYS_epoll_wait || nr == SYS_epoll_pwait) {
+		long timeout = (long)(int)r->r10;
+		uint64_t now = mono_ns();
+
+		if (timeout >= 0) {
+			if (t->rs_nr != nr || t->rs_pc != r->rip || t->rs_sp != r->rsp ||
+			    t->rs_written != timeout || vcsw != t->rs_vcsw + 2) {
+				/* a new wait: remember how long it asked for */
+				t->rs_nr = nr;
+				t->rs_pc = r->rip;
+				t->rs_sp = r->rsp;
+				t->rs_orig = timeout;
+				t->rs_first_ns = now;
+			}
+			timeout = t->rs_orig - (long)((now - t->rs_first_ns) / 1000000);
+			if (timeout < 0)
+				timeout = 0;
+			t->rs_written = timeout;
+			t->rs_vcsw = vcsw;
+			r->r10 = (uint64_t)timeout;
+		}
+	}
+	r->rax = r->orig_rax;
+	r->rip -= 2;
+	return set_regs(t->tid, r) == 0;
+}
+
+void sample_fixup_only(struct session *s, struct tthread *t)
+{
+	struct user_regs_struct r;
+
+	(void)s;
+	if (get_regs(t->tid, &r) == 0 && (long)r.orig_rax >= 0)
+		restart_call(t, &r);
+}
+
+int sample_capture(struct session *s, struct tthread *t, int signal_stop)
+{
+	struct capture *c = &s->cap;
+	int err;
+
+	c->t = NULL;
+	c->stop_seen_ns = mono_ns();
+	c->flags = 0;
+	c->stack_len = 0;
+	err = get_regs(t->tid, &c->regs);
+	if (err)
+		return err;
+	c->t = t;
+	if ((long)c->regs.orig_rax >= 0) {
+		long rax = (long)c->regs.rax;
+		struct user_regs_struct fix = c->regs;
+
+		c->flags |= TFS_IN_SYSCALL;
+		if (rax == -EINTR || (rax <= -512 && rax >= -516))
+			c->flags |= TFS_BLOCKED;
+		/*
+		 * A sleep interrupted once resumes as restart_syscall, whose
+		 * registers no longer say what it continues: remember it.
+		 */
+		if ((long)c->regs.orig_rax == SYS_restart_syscall) {
+			if (t->rb_pc == c->regs.rip && t->rb_nr >= 0)
+				c->regs.orig_rax = t->rb_nr;
+		} else if (rax == -516 /* -ERESTART_RESTARTBLOCK */) {
+			t->rb_pc = c->regs.rip;
+			t->rb_nr = (long)c->regs.orig_rax;
+		}
+		if (!signal_stop && restart_call(t, &fix))
+			c->flags |= TFS_RESTARTED;
+	}
+	if (!s->o->floor) {
+		/* Copy no further than the end of the stack's mapping when it is known. */
+		size_t len = s->o->stack_bytes;
+		const struct vma *v =
+			t->proc->maps_ok ? vmas_find(&t->proc->vmas, c->regs.rsp) : NULL;
+
+		if (v && v->end - c->regs.rsp < len)
+			len = v->end - c->regs.rsp;
+		c->stack_len = copy_stack(t->tid, c->regs.rsp, c->stack, len);
+	}
+	return 0;
+}
+
+static void write_module(struct session *s, struct elfmod *m)
+{
+	struct tf_module rec = {
+		.id = m->id,
+		.kind = m->kind,
+		.dev = m->dev,
+		.ino = m->ino,
+		.size = m->size,
+		.mtime_ns = m->mtime_ns,
+	};
+
+	tf_begin(&s->w, TF_MODULE, &rec, sizeof(rec));
+	tf_put_str(&s->w, m->path);
+	tf_put_bytes(&s->w, m->build_id, m->build_id_len);
+	tf_put_bytes(&s->w, m->kind == TFM_VDSO ? m->data : NULL,
+		     m->kind == TFM_VDSO ? m->data_len : 0);
+	tf_end_rec(&s->w);
+	m->written = 1;
+}
+
+int proc_load_maps(struct session *s, struct tproc *p)
+{
+	uint32_t pid = p->pid;
+	int err = vmas_load(&p->vmas, p->pid);
+
+	p->maps_ns = mono_ns();
+	if (err)
+		return err;
+	p->maps_ok = 1;
+	unwinder_flush(&p->uw);
+	for (size_t i = 0; i < p->vmas.n; i++)
+		if (p->vmas.v[i].mod && !p->vmas.v[i].mod->written)
+			write_module(s, p->vmas.v[i].mod);
+	tf_begin(&s->w, TF_MAPS_RESET, &pid, sizeof(pid));
+	tf_end_rec(&s->w);
+	for (size_t i = 0; i < p->vmas.n; i++) {
+		const struct vma *v = &p->vmas.v[i];
+		struct tf_map m = {
+			.pid = p->pid,
+			.start = v->start,
+			.end = v->end,
+			.pgoff = v->pgoff,
+			.vaddr = v->vaddr,
+			.prot = v->prot,
+		};
+
+		if (!v->mod || !(v->prot & 4 /* PROT_EXEC */))
+			continue;
+		m.module_id = v->mod->id;
+		tf_begin(&s->w, TF_MAP, &m, sizeof(m));
+		tf_end_rec(&s->w);
+	}
+	return 0;
+}
+
+static uint32_t intern_wait(struct session *s, int state, const char *target)
+{
+	unsigned int h = state * 31;
+	struct wait_ent *e;
+	struct tf_wait rec;
+
+	for (const char *p = target; *p; p++)
+		h = h * 131 + (unsigned char)*p;
+	h %= ARRAY_SIZE(s->waits);
+	for (e = s->waits[h]; e; e = e->next)
+		if (e->state == state && !strcmp(e->target, target))
+			return e->id;
+	e = calloc(1, sizeof(*e));
+	if (!e || !(e->target = strdup(target))) {
+		free(e);
+		return 0;
+	}
+	e->id = ++s->next_wait_id;
+	e->state = state;
+	e->next = s->waits[h];
+	s->waits[h] = e;
+	rec.id = e->id;
+	rec.state = state;
+	tf_begin(&s->w, TF_WAIT, &rec, sizeof(rec));
+	tf_put_str(&s->w, target);
+	tf_end_rec(&s->w);
+	return e->id;
+}
+
+void waits_free(struct session *s)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(s->waits); i++) {
+		while (s->waits[i]) {
+			struct wait_ent *e = s->waits[i];
+
+			s->waits[i] = e->next;
+			free(e->target);
+			free(e);
+		}
+	}
+}
+
+/* 1 if every pc lies in a known mapping. */
+static int pcs_mapped(const struct tproc *p, const uint64_t *pcs, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (!vmas_find(&p->vmas, pcs[i]))
+			return 0;
+	return 1;
+}
+
+static int unwind(struct session *s, struct tproc *p, int *truncated)
+{
+	struct capture *c = &s->cap;
+	struct unwind_input in = {
+		.regs = &c->regs,
+		.stack = c->stack,
+		.stack_start = c->regs.rsp,
+		.stack_len = c->stack_len,
+		.vmas = &p->vmas,
+	};
+
+	return unwind_stack(&p->uw, &in, s->pcs, s->o->max_frames, truncated);
+}
+
+void sample_commit(struct session *s, uint64_t resumed_ns)
+{
+	struct capture *c = &s->cap;
+	struct tthread *t = c->t;
+	struct tproc *p;
+	struct tf_sample rec = {0};
+	struct wait_info wi;
+	int n = 1, truncated = 0;
+
+	if (!t)
+		return;
+	c->t = NULL;
+	p = t->proc;
+	rec.tid = t->tid;
+	rec.time_ns = c->stop_seen_ns - s->t0;
+	rec.stop_ns = (uint32_t)MIN(resumed_ns - t->int_ns, UINT32_MAX);
+	rec.hold_ns = (uint32_t)MIN(resumed_ns - c->stop_seen_ns, UINT32_MAX);
+	rec.late_ns = (uint32_t)MIN(c->stop_seen_ns - t->sched_ns, UINT32_MAX);
+	rec.syscall = (c->flags & TFS_IN_SYSCALL) ? (int32_t)c->regs.orig_rax : -1;
+	rec.flags = c->flags;
+	if (rec.late_ns > s->period_ns / 4) {
+		rec.flags |= TFS_LATE;
+		s->late++;
+	}
+	s->pcs[0] = c->regs.rip;
+	if (!s->o->floor) {
+		if (!p->maps_ok)
+			proc_load_maps(s, p);
+		n = unwind(s, p, &truncated);
+		/* Code we have not seen mapped (dlopen): read the maps again, once. */
+		if (!pcs_mapped(p, s->pcs, n) && resumed_ns - p->maps_ns > 20000000ull &&
+		    proc_load_maps(s, p) == 0)
+			n = unwind(s, p, &truncated);
+		waits_classify(p->pid, &c->regs, !!(c->flags & TFS_IN_SYSCALL), &wi);
+		rec.state = wi.state;
+		if (wi.target[0])
+			rec.wait_id = intern_wait(s, wi.state, wi.target);
+	}
+	if (truncated)
+		rec.flags |= TFS_TRUNCATED;
+	rec.nframes = n;
+	rec.weight = 1 + t->missed;
+	t->missed = 0;
+	tf_begin(&s->w, TF_SAMPLE, &rec, sizeof(rec));
+	tf_put(&s->w, s->pcs, n * sizeof(s->pcs[0]));
+	tf_end_rec(&s->w);
+	t->samples += rec.weight;
+	s->samples += rec.weight;
+}
