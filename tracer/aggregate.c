@@ -136,7 +136,7 @@ static int cmp_ws(const void *x, const void *y)
 	return a->wait_id < b->wait_id ? -1 : a->wait_id > b->wait_id;
 }
 
-static int summarize_waits(const struct profile *p, struct agg *a)
+static int summarize_waits(struct agg *a)
 {
 	struct wfunc **order = calloc(a->nwf + 1, sizeof(*order));
 	size_t i = 0;
@@ -274,7 +274,7 @@ int profile_aggregate(struct profile *p, struct agg *a)
 	sort_p = p;
 	qsort(a->by_self, p->nfuncs, sizeof(uint32_t), cmp_self);
 	qsort(a->by_total, p->nfuncs, sizeof(uint32_t), cmp_total);
-	err = summarize_waits(p, a);
+	err = summarize_waits(a);
 	if (err)
 		goto out;
 	dist(p, offsetof(struct rsample, stop_ns), &a->stop_median_ns, &a->stop_p99_ns,

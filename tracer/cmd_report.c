@@ -29,6 +29,8 @@ static const struct {
 	{"text", report_text},
 	{"json", report_json},
 	{"folded", report_folded},
+	{"speedscope", report_speedscope},
+	{"svg", report_svg},
 };
 
 /* Opens the output named with -o (or stdout); exits on failure. */

@@ -158,6 +158,10 @@ const struct rwait *profile_wait(const struct profile *p, uint32_t id);
 /* symbols.c: resolves every loc to frames.  Returns 0 or -ENOMEM. */
 int profile_symbolize(struct profile *p);
 void symbols_free(struct profile *p);
+/* A symbol's name for people: C++ demangled, without its @VERSION; malloc'd. */
+char *symbols_demangle(const char *sym);
+/* The module's Dwfl_Module (opened on first use), or NULL when it cannot be read. */
+void *symbols_dwfl_module(struct rmodule *m);
 /* The expanded function frames of sample s, innermost first; returns the count. */
 size_t profile_stack(const struct profile *p, const struct rsample *s, const struct rframe **out,
 		     struct rframe **scratch, size_t *scratch_cap);

@@ -134,7 +134,7 @@ fail:
 	return NULL;
 }
 
-static char *demangle(const char *sym)
+char *symbols_demangle(const char *sym)
 {
 	int status = -1;
 	char *d, name[1024];
@@ -250,14 +250,24 @@ static char *die_name(Dwarf_Die *die)
 	if (!n)
 		n = dwarf_formstring(dwarf_attr_integrate(die, DW_AT_MIPS_linkage_name, &attr));
 	if (n)
-		return demangle(n);
+		return symbols_demangle(n);
 	n = dwarf_diename(die);
 	return n ? strdup(n) : NULL;
 }
 
-static void decl_of(Dwarf_Die *die, const char **file, int *line)
+/* file made absolute against dir when it is relative; buf holds the result. */
+static const char *absolute(const char *file, const char *dir, char *buf, size_t len)
 {
-	*file = dwarf_decl_file(die);
+	if (!file || file[0] == '/' || !dir || !*dir)
+		return file;
+	snprintf(buf, len, "%s/%s", dir, file);
+	return buf;
+}
+
+static void decl_of(Dwarf_Die *die, const char *comp_dir, const char **file, int *line, char *buf,
+		    size_t len)
+{
+	*file = absolute(dwarf_decl_file(die), comp_dir, buf, len);
 	*line = 0;
 	dwarf_decl_line(die, line);
 }
@@ -276,6 +286,8 @@ static int resolve(struct profile *p, struct rloc *l)
 	GElf_Sym sym;
 	int nscopes = 0;
 	Dwarf_Files *files = NULL;
+	const char *comp_dir = NULL;
+	char fbuf[4096], dbuf[4096];
 
 	l->first_frame = p->nframes;
 	if (l->mod && !l->mod->sym_tried)
@@ -294,7 +306,8 @@ static int resolve(struct profile *p, struct rloc *l)
 	symname = dwfl_module_addrinfo(ms->dm, l->addr, &off, &sym, NULL, NULL, NULL);
 	dl = dwfl_module_getsrc(ms->dm, l->addr);
 	if (dl)
-		file = dwfl_lineinfo(dl, NULL, &line, NULL, NULL, NULL);
+		file = absolute(dwfl_lineinfo(dl, NULL, &line, NULL, NULL, NULL),
+				dwfl_line_comp_dir(dl), fbuf, sizeof(fbuf));
 	cu = dwfl_module_addrdie(ms->dm, l->addr, &bias);
 	if (cu) {
 		/*
@@ -311,6 +324,11 @@ static int resolve(struct profile *p, struct rloc *l)
 			nscopes = dwarf_getscopes_die(&inner, &scopes);
 		}
 		dwarf_getsrcfiles(cu, &files, NULL);
+		{
+			Dwarf_Attribute attr;
+
+			comp_dir = dwarf_formstring(dwarf_attr(cu, DW_AT_comp_dir, &attr));
+		}
 	}
 	for (int i = 0; i < nscopes; i++) {
 		Dwarf_Die *d = &scopes[i];
@@ -322,7 +340,7 @@ static int resolve(struct profile *p, struct rloc *l)
 		if (tag != DW_TAG_inlined_subroutine && tag != DW_TAG_subprogram)
 			continue;
 		if (tag == DW_TAG_subprogram && symname)
-			name = demangle(symname);
+			name = symbols_demangle(symname);
 		else
 			name = die_name(d);
 		if (!name)
@@ -331,7 +349,7 @@ static int resolve(struct profile *p, struct rloc *l)
 			err = -ENOMEM;
 			goto out;
 		}
-		decl_of(d, &dfile, &dline);
+		decl_of(d, comp_dir, &dfile, &dline, dbuf, sizeof(dbuf));
 		err = add_frame(p, name, l->mod, dfile, dline, file, line);
 		free(name);
 		if (err)
@@ -348,12 +366,13 @@ static int resolve(struct profile *p, struct rloc *l)
 			if (dwarf_formudata(dwarf_attr(d, DW_AT_call_line, &attr), &v) == 0)
 				line = v;
 			if (files && dwarf_formudata(dwarf_attr(d, DW_AT_call_file, &attr), &v) == 0)
-				file = dwarf_filesrc(files, v, NULL, NULL);
+				file = absolute(dwarf_filesrc(files, v, NULL, NULL), comp_dir, fbuf,
+						sizeof(fbuf));
 		}
 	}
 	if (p->nframes == l->first_frame) {
 		/* no DWARF scope: the ELF symbol alone */
-		char *name = symname ? demangle(symname) : NULL;
+		char *name = symname ? symbols_demangle(symname) : NULL;
 
 		if (!name)
 			snprintf(buf, sizeof(buf), "[%s+0x%llx]", base_name(l->mod->path),
@@ -365,6 +384,16 @@ out:
 	free(scopes);
 	l->nframes = p->nframes - l->first_frame;
 	return err;
+}
+
+void *symbols_dwfl_module(struct rmodule *m)
+{
+	struct modsyms *ms;
+
+	if (!m->sym_tried)
+		m->sym = open_module(m);
+	ms = m->sym;
+	return ms ? ms->dm : NULL;
 }
 
 int profile_symbolize(struct profile *p)

@@ -138,3 +138,146 @@ Test(formats, text_sections)
 	cr_assert(strstr(r.out, "Thread "), "no per-thread section");
 	tl_rm_rf(dir);
 }
+
+static char *report_to(const char *file, const char *dir, const char *format, const char *name)
+{
+	struct tl_result r;
+	char *out;
+
+	cr_assert(asprintf(&out, "%s/%s", dir, name) > 0);
+	const char *argv[] = {tt_perftrace(), "report", "-i", file, "--format", format, "-o", out,
+			      NULL};
+	cr_assert_eq(tl_run(&r, argv, NULL, dir, NULL, 30), 0);
+	cr_assert(r.exited && r.code == 0, "%s: %s", format, r.err);
+	return out;
+}
+
+Test(formats, speedscope_follows_the_schema)
+{
+	char *dir = tl_tmpdir("tr-ss");
+	const char *cmd[] = {tl_prog("trace_net"), "0.5", NULL};
+	struct tl_result r;
+	char *file = tt_record(&r, dir, 200, NULL, cmd, NULL);
+	cJSON *ss = tl_json_load(report_to(file, dir, "speedscope", "p.speedscope.json")), *pr;
+	int nframes, nprofiles = 0;
+
+	cr_assert_not_null(ss);
+	cr_assert_str_eq(tl_json_str(ss, "$schema"),
+			 "https://www.speedscope.app/file-format-schema.json");
+	nframes = cJSON_GetArraySize(tl_json_at(ss, "shared.frames"));
+	cr_assert_gt(nframes, 5);
+	cr_assert_not_null(tl_json_str(ss, "shared.frames[0].name"));
+	cJSON_ArrayForEach(pr, cJSON_GetObjectItem(ss, "profiles"))
+	{
+		cJSON *samples = cJSON_GetObjectItem(pr, "samples"), *st, *w;
+		double sum = 0;
+
+		nprofiles++;
+		cr_assert_str_eq(tl_json_str(pr, "type"), "sampled");
+		cr_assert_str_eq(tl_json_str(pr, "unit"), "nanoseconds");
+		cr_assert_eq(cJSON_GetArraySize(samples),
+			     cJSON_GetArraySize(cJSON_GetObjectItem(pr, "weights")));
+		cJSON_ArrayForEach(st, samples)
+		{
+			cJSON *fi;
+
+			cJSON_ArrayForEach(fi, st)
+			{
+				cr_assert(fi->valuedouble >= 0 && fi->valuedouble < nframes);
+			}
+		}
+		cJSON_ArrayForEach(w, cJSON_GetObjectItem(pr, "weights"))
+		{
+			sum += w->valuedouble;
+		}
+		cr_assert_eq(sum, tt_num(pr, "endValue"));
+		/* a thread's weights add up to its sampled wall time (~0.5 s) */
+		cr_assert(sum > 0.3e9 && sum < 0.8e9, "profile covers %.0f ns", sum);
+	}
+	cr_assert_eq(nprofiles, 2);
+	tl_rm_rf(dir);
+}
+
+Test(formats, svg_flame_graph)
+{
+	char *dir = tl_tmpdir("tr-svg");
+	const char *cmd[] = {tl_prog("trace_net"), "0.5", NULL};
+	struct tl_result r;
+	char *file = tt_record(&r, dir, 200, NULL, cmd, NULL);
+	char *svg_path = report_to(file, dir, "svg", "flame.svg");
+	char *svg = tl_read_file(svg_path, NULL);
+	int boxes = 0;
+
+	cr_assert_not_null(svg);
+	cr_assert(!strncmp(svg, "<?xml", 5));
+	cr_assert(strstr(svg, "<svg ") && strstr(svg, "</svg>"));
+	cr_assert(strstr(svg, "<script") && strstr(svg, "function zoom"));
+	cr_assert(strstr(svg, "data-l=\"fetch_reply\""));
+	cr_assert(strstr(svg, "data-l=\"compute\""));
+	for (const char *p = svg; (p = strstr(p, "<g class=\"f\"")); p++)
+		boxes++;
+	cr_assert_gt(boxes, 10);
+	if (tl_have("python3")) {
+		const char *argv[] = {"python3", "-c",
+				      "import sys, xml.dom.minidom; xml.dom.minidom.parse(sys.argv[1])",
+				      svg_path, NULL};
+
+		cr_assert_eq(tl_run(&r, argv, NULL, dir, NULL, 30), 0);
+		cr_assert(r.exited && r.code == 0, "not well-formed XML: %s", r.err);
+	}
+	tl_rm_rf(dir);
+}
+
+Test(formats, annotate_instructions_and_lines)
+{
+	char *dir = tl_tmpdir("tr-ann"), *save = NULL, *line;
+	const char *cmd[] = {tl_prog("trace_cxx"), "0.6", NULL};
+	struct tl_result r;
+	char *file = tt_record(&r, dir, 500, NULL, cmd, NULL);
+	const char *argv[] = {tt_perftrace(), "annotate", "-i", file,
+			      "geo::Circle::area(double) const", NULL};
+	double self_sum = 0, loop_line = 0;
+	int insns = 0;
+
+	cr_assert_eq(tl_run(&r, argv, NULL, dir, NULL, 30), 0);
+	cr_assert(r.exited && r.code == 0, "%s", r.err);
+	cr_assert(!strncmp(r.out, "geo::Circle::area(double) const (trace_cxx)", 42), "%s", r.out);
+	cr_assert(strstr(r.out, "Per source line:"));
+	for (line = strtok_r(r.out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		double self, total;
+		char addr[32];
+
+		if (sscanf(line, " %lf %lf %31[0-9a-f]:", &self, &total, addr) == 3) {
+			insns++;
+			self_sum += self;
+		} else if (sscanf(line, " %lf %lf", &self, &total) == 2 &&
+			   strstr(line, "trace_cxx.cc:30")) {
+			loop_line = self;
+		}
+	}
+	cr_assert_gt(insns, 2);
+	/* nearly every sample of area() executes in area() itself */
+	cr_assert_gt(self_sum, 90, "self shares add up to %.2f", self_sum);
+	cr_assert_leq(self_sum, 100.01);
+	/* the multiply-add line of the inner loop holds most of it */
+	cr_assert_gt(loop_line, 40, "line 30 has %.2f%%", loop_line);
+	tl_rm_rf(dir);
+}
+
+Test(formats, annotate_unknown_or_ambiguous_function)
+{
+	char *dir = tl_tmpdir("tr-ann2");
+	const char *cmd[] = {tl_prog("trace_cxx"), "0.3", NULL};
+	struct tl_result r;
+	char *file = tt_record(&r, dir, 200, NULL, cmd, NULL);
+	const char *a1[] = {tt_perftrace(), "annotate", "-i", file, "no_such_function", NULL};
+	const char *a2[] = {tt_perftrace(), "annotate", "-i", file, "area", NULL};
+
+	cr_assert_eq(tl_run(&r, a1, NULL, dir, NULL, 30), 0);
+	cr_assert(r.exited && r.code == 1);
+	cr_assert(strstr(r.err, "no samples in a function named 'no_such_function'"), "%s", r.err);
+	cr_assert_eq(tl_run(&r, a2, NULL, dir, NULL, 30), 0);
+	cr_assert(r.exited && r.code == 1);
+	cr_assert(strstr(r.err, "matches 2 functions"), "%s", r.err);
+	tl_rm_rf(dir);
+}
