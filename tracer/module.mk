@@ -13,3 +13,9 @@ $(B)/perftrace: $(TRACER_OBJS) $(COMMON_OBJS)
 ALL += $(B)/perftrace
 INSTALL_BIN += $(B)/perftrace
 INSTALL_MAN1 += docs/man/perftrace.1
+
+# make bench: the workload and the script (bench/tracer_overhead.sh).
+$(B)/bench/tracer_work: bench/tracer_work.c
+	$(call quiet,PROG,$@)mkdir -p $(@D) && $(CC) -O2 -g -pthread $< -o $@ -lm
+BENCH_DEPS += $(B)/perftrace $(B)/bench/tracer_work
+BENCH_SCRIPTS += bench/tracer_overhead.sh

@@ -28,6 +28,8 @@
 #include "record.h"
 #include "waits.h"
 
+#define MAPS_RELOAD_NS 2000000ull /* at most one /proc/PID/maps per 2 ms per process */
+
 struct wait_ent {
 	uint32_t id;
 	int state;
@@ -360,8 +362,13 @@ void sample_commit(struct session *s, uint64_t resumed_ns)
 		if (!p->maps_ok)
 			proc_load_maps(s, p);
 		n = unwind(s, p, &truncated);
-		/* Code we have not seen mapped (dlopen): read the maps again, once. */
-		if (!pcs_mapped(p, s->pcs, n) && resumed_ns - p->maps_ns > 20000000ull &&
+		/*
+		 * Code we have not seen mapped (the loader still at work, a
+		 * dlopen): read the maps again and unwind again.  A broken
+		 * unwind can invent such addresses too, hence the rate limit.
+		 */
+		if ((truncated == 2 || !pcs_mapped(p, s->pcs, n)) &&
+		    resumed_ns - p->maps_ns > MAPS_RELOAD_NS &&
 		    proc_load_maps(s, p) == 0)
 			n = unwind(s, p, &truncated);
 		waits_classify(p->pid, &c->regs, !!(c->flags & TFS_IN_SYSCALL), &wi);

@@ -248,6 +248,17 @@ int unwind_stack(struct unwinder *u, const struct unwind_input *in, uint64_t *pc
 			break;
 		if (unw_get_reg(&c, UNW_REG_IP, &ip) < 0 || ip == 0)
 			return n;
+		/* A return address outside executable memory is a broken unwind. */
+		{
+			const struct vma *v = vmas_find(in->vmas, ip);
+
+			if (!v) {
+				*truncated = 2;
+				return n;
+			}
+			if (!(v->prot & 4 /* PROT_EXEC */))
+				break;
+		}
 		unw_get_reg(&c, UNW_REG_SP, &sp);
 		/* A stack that does not grow towards the root is a broken unwind. */
 		if (sp <= prev_sp && n > 1)

@@ -33,7 +33,9 @@ void unwinder_destroy(struct unwinder *u);
 /*
  * Fills pcs[] innermost first (pcs[0] is the interrupted instruction, the
  * others are return addresses).  Returns the number of frames (>= 1);
- * *truncated is set when the unwind stopped before the outermost frame.
+ * *truncated is set when the unwind stopped before the outermost frame: 2
+ * when it stopped at an address outside every known mapping (the caller's
+ * mappings may be out of date), 1 otherwise.
  */
 int unwind_stack(struct unwinder *u, const struct unwind_input *in, uint64_t *pcs, int max,
 		 int *truncated);

@@ -1,0 +1,92 @@
+/*
+ * Workload for bench/tracer_overhead.sh: it times its own work.
+ *   tracer_work cpu THREADS UNITS   each thread computes UNITS work units
+ *                                   (a recursive descent into libm calls);
+ *                                   prints "work_s S", the wall time from the
+ *                                   start barrier to the last thread's end
+ *   tracer_work sleep THREADS SECONDS   threads that sleep in 1 ms naps (for
+ *                                   recording many samples cheaply)
+ */
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static pthread_barrier_t start;
+static long units;
+static double secs;
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+__attribute__((noinline)) static double leaf(double x)
+{
+	double s = 0;
+
+	for (int i = 0; i < 200; i++)
+		s += sin(x + i) * cos(x - i);
+	return s;
+}
+
+__attribute__((noinline)) static double descend(int depth, double x)
+{
+	if (depth == 0)
+		return leaf(x);
+	return descend(depth - 1, x * 1.0001) + 1e-9 * depth;
+}
+
+static void *cpu_worker(void *arg)
+{
+	volatile double sink = 0;
+
+	(void)arg;
+	pthread_barrier_wait(&start);
+	for (long u = 0; u < units; u++)
+		sink += descend(24, (double)u);
+	return NULL;
+}
+
+static void *sleeper(void *arg)
+{
+	struct timespec ts = {0, 1000000};
+	double end;
+
+	(void)arg;
+	pthread_barrier_wait(&start);
+	end = now() + secs;
+	while (now() < end)
+		nanosleep(&ts, NULL);
+	return NULL;
+}
+
+int main(int argc, char **argv)
+{
+	int n = argc > 2 ? atoi(argv[2]) : 1;
+	int cpu = argc > 1 && !strcmp(argv[1], "cpu");
+	pthread_t *th;
+	double t0;
+
+	if (argc < 4 || n < 1 || (!cpu && strcmp(argv[1], "sleep"))) {
+		fprintf(stderr, "usage: tracer_work cpu|sleep THREADS UNITS|SECONDS\n");
+		return 2;
+	}
+	units = atol(argv[3]);
+	secs = atof(argv[3]);
+	th = calloc(n, sizeof(*th));
+	pthread_barrier_init(&start, NULL, n + 1);
+	for (int i = 0; i < n; i++)
+		pthread_create(&th[i], NULL, cpu ? cpu_worker : sleeper, NULL);
+	pthread_barrier_wait(&start);
+	t0 = now();
+	for (int i = 0; i < n; i++)
+		pthread_join(th[i], NULL);
+	printf("work_s %.6f\n", now() - t0);
+	return 0;
+}
