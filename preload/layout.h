@@ -77,7 +77,7 @@ struct shm_thread {
 	struct io_counters stdio[IO_NKINDS];
 	struct file_pending fpend;
 	uint64_t poll_calls, poll_blocked;
-	uint64_t heap_allocs, heap_frees, heap_reallocs, heap_bytes;
+	uint64_t heap_frees, heap_reallocs, heap_bytes; /* allocations: the sum of hist[] */
 	uint64_t hist[SHM_HIST_BUCKETS];
 	uint64_t lock_contended, lock_wait;
 	uint64_t dns_lookups, dns_failures, dns_blocked;

@@ -68,12 +68,13 @@ static void sum(struct shm_header *h, struct totals *t)
 		}
 		t->poll_calls += s->poll_calls;
 		t->poll_blocked += s->poll_blocked;
-		t->allocs += s->heap_allocs;
 		t->frees += s->heap_frees;
 		t->reallocs += s->heap_reallocs;
 		t->bytes += s->heap_bytes;
-		for (int b = 0; b < SHM_HIST_BUCKETS; b++)
+		for (int b = 0; b < SHM_HIST_BUCKETS; b++) {
 			t->hist[b] += s->hist[b];
+			t->allocs += s->hist[b];
+		}
 		t->lock_contended += s->lock_contended;
 		t->lock_wait += s->lock_wait;
 		t->dns_lookups += s->dns_lookups;

@@ -240,8 +240,8 @@ void shim_after_fork_child(void)
 
 	if (!old)
 		return;
-	live = __atomic_load_n(&old->heap_live, __ATOMIC_RELAXED) + shim_tls.heap_pending;
-	shim_tls.heap_pending = 0;
+	live = __atomic_load_n(&old->heap_live, __ATOMIC_RELAXED) + shim_heap_pending_bytes();
+	shim_tls.heap_biased = shim_tls.heap_bias;
 	shim_tls.slot = NULL;
 	shim_tls.dead = 0;
 	shim_pid = (pid_t)syscall(SYS_getpid);
