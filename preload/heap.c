@@ -203,7 +203,8 @@ void shim_heap_sample(size_t size)
 	}
 	spin_lock(&h->hsites_lock);
 	for (uint32_t probe = 0; probe < SHM_MAX_HSITES; probe++) {
-		struct shm_hsite *s = &t[(hash + probe) & (SHM_MAX_HSITES - 1)];
+		uint32_t idx = (uint32_t)(hash + probe) & (SHM_MAX_HSITES - 1);
+		struct shm_hsite *s = &t[idx];
 
 		if (s->used && (s->hash != hash || s->nframes != (uint32_t)(n - skip)))
 			continue;
@@ -213,6 +214,7 @@ void shim_heap_sample(size_t size)
 			for (int i = skip; i < n; i++)
 				s->frames[i - skip] = (uint64_t)(uintptr_t)frames[i];
 			s->used = 1;
+			shm_order_add(&h->nhsites, shm_order(h)->hsites, SHM_MAX_HSITES, idx);
 		}
 		s->samples++;
 		s->sampled_bytes += size;
