@@ -71,6 +71,7 @@ INSTALL_BIN	:=
 INSTALL_LIB	:=
 INSTALL_INC	:=
 INSTALL_MAN1	:=
+INSTALL_MAN7	:=
 INSTALL_DATA	:=
 
 # Objects of the CLIs and tests: sanitizers apply here.
@@ -131,11 +132,12 @@ bench: all $(BENCH_DEPS)
 
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(PKGLIBDIR) $(DESTDIR)$(INCDIR) \
-		$(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(DATADIR)
+		$(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man7 $(DESTDIR)$(DATADIR)
 	$(if $(INSTALL_BIN),install -m 0755 $(INSTALL_BIN) $(DESTDIR)$(BINDIR)/)
 	$(if $(INSTALL_LIB),install -m 0644 $(INSTALL_LIB) $(DESTDIR)$(PKGLIBDIR)/)
 	$(if $(INSTALL_INC),install -m 0644 $(INSTALL_INC) $(DESTDIR)$(INCDIR)/)
 	$(if $(INSTALL_MAN1),install -m 0644 $(INSTALL_MAN1) $(DESTDIR)$(MANDIR)/man1/)
+	$(if $(INSTALL_MAN7),install -m 0644 $(INSTALL_MAN7) $(DESTDIR)$(MANDIR)/man7/)
 	$(if $(INSTALL_DATA),cp -R $(INSTALL_DATA) $(DESTDIR)$(DATADIR)/)
 
 clean:
