@@ -121,11 +121,20 @@ endef
 
 include $(sort $(wildcard */module.mk)) $(sort $(wildcard tests/*/module.mk))
 
-.PHONY: all check bench demo install clean format
+.PHONY: all check check-only deps bench demo install clean format
 all: $(ALL)
 
-check: all $(CHECK_BINS) $(CHECK_DEPS)
+# `make check` works on a fresh machine: it installs what is missing first,
+# then runs the suite in a new make that sees the installed libraries.
+check:
+	$(Q)scripts/deps.sh build test
+	$(Q)$(MAKE) --no-print-directory check-only
+
+check-only: all $(CHECK_BINS) $(CHECK_DEPS)
 	$(Q)PERFPROF_BUILD=$(abspath $(B)) tests/run-tests --serial "$(CHECK_SERIAL)" $(CHECK_BINS)
+
+deps:
+	$(Q)scripts/deps.sh build test
 
 bench: all $(BENCH_DEPS)
 	$(Q)set -e; for s in $(BENCH_SCRIPTS); do PERFPROF_BUILD=$(abspath $(B)) $$s; done
