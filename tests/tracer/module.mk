@@ -7,7 +7,8 @@ $(B)/obj/tests/tracer/test_tfile.o: EXTRA_CPPFLAGS += -Itracer
 $(eval $(call test_binary,tracer,test_tfile))
 
 # The integration suites run build/perftrace on tests/progs/trace_*.
-TRACER_SUITES := test_record test_states test_unwind test_shares test_errors test_formats
+TRACER_SUITES := test_record test_states test_unwind test_shares test_errors test_formats \
+		 test_symbols
 $(foreach t,$(TRACER_SUITES),$(eval TEST_OBJS_tracer_$(t) := $(TRACE_TEST_OBJ)))
 $(foreach t,$(TRACER_SUITES),$(eval $(call test_binary,tracer,$(t))))
 # Shares and timings are statistical: keep them off a machine busy with other tests.

@@ -208,10 +208,11 @@ Test(record, killed_tracer_leaves_a_readable_file_and_a_running_target)
 
 Test(record, under_the_preload_shim)
 {
-	char *shim = tl_bpath("libperfshim.so"), *dir, *env0, *env1, *file;
+	char *shim = tl_bpath("libperfshim.so"), *dir, *env0, *env1, *file, target[64];
 	const char *cmd[] = {tl_prog("trace_net"), "0.8", NULL};
 	struct tl_result r;
 	cJSON *rep, *w;
+	int port = 0;
 
 	if (access(shim, R_OK) != 0)
 		cr_skip_test("build/libperfshim.so is not built in this tree");
@@ -221,9 +222,41 @@ Test(record, under_the_preload_shim)
 	const char *env[] = {env0, env1, NULL};
 	file = tt_record(&r, dir, 200, NULL, cmd, env);
 	cr_assert(r.exited && r.code == 0, "%s: %s", tl_status_str(&r), r.err);
+	cr_assert_eq(sscanf(r.out, "port %d", &port), 1, "output: %s", r.out);
+	snprintf(target, sizeof(target), "tcp 127.0.0.1:%d", port);
 	rep = tt_report(file, dir);
-	w = tt_wait(rep, "io_net", "tcp 127.0.0.1:");
-	cr_assert_not_null(w);
+	/* the wait happens inside the shim's read(), and counts for its caller */
+	w = tt_wait(rep, "io_net", target);
+	cr_assert_not_null(w, "no wait on %s", target);
 	cr_assert_str_eq(tl_json_str(w, "functions[0].name"), "fetch_reply");
+	tl_rm_rf(dir);
+}
+
+Test(record, sigint_in_attach_mode_detaches_and_the_target_runs_on)
+{
+	char *dir = tl_tmpdir("tr-int"), *file, *out;
+	const char *cmd[] = {tl_prog("trace_ticker"), "40", NULL};
+	char pidbuf[16], st;
+	int target, tracer, status;
+	cJSON *rep;
+
+	cr_assert(asprintf(&file, "%s/i.ptrace", dir) > 0);
+	cr_assert(asprintf(&out, "%s/i.out", dir) > 0);
+	target = tt_spawn(cmd, out);
+	snprintf(pidbuf, sizeof(pidbuf), "%d", target);
+	const char *rec[] = {tt_perftrace(), "record", "-q", "-F", "500", "-o", file, "-p", pidbuf,
+			     NULL};
+	tracer = tt_spawn(rec, "/dev/null");
+	usleep(400000);
+	kill(tracer, SIGINT);
+	cr_assert_eq(waitpid(tracer, &status, 0), tracer);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "perftrace status %x", status);
+	st = tt_proc_state(target);
+	cr_assert(st && st != 'T' && st != 't', "target in state %c", st);
+	cr_assert_eq(waitpid(target, &status, 0), target);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "target status %x", status);
+	rep = tt_report(file, dir);
+	cr_assert(cJSON_IsTrue(cJSON_GetObjectItem(rep, "complete")));
+	cr_assert_gt(tt_num(rep, "samples"), 100);
 	tl_rm_rf(dir);
 }
