@@ -173,8 +173,8 @@ static int summarize_waits(struct agg *a)
 }
 
 /* Median, nearest-rank p99, max and mean of one field of every sample. */
-static void dist(const struct profile *p, size_t field, uint64_t *med, uint64_t *p99,
-		 uint64_t *max, double *mean)
+static void dist(const struct profile *p, size_t field, uint64_t *med, uint64_t *p99, uint64_t *max,
+		 double *mean)
 {
 	uint32_t *v = malloc((p->nsamples + 1) * sizeof(*v));
 	size_t n = p->nsamples;

@@ -185,7 +185,8 @@ static int annotate(FILE *out, struct profile *p, uint32_t fn)
 	for (size_t i = 0; i < h.n; i++) {
 		GElf_Off off;
 		GElf_Sym sym;
-		const char *nm = dwfl_module_addrinfo(dm, h.v[i].addr, &off, &sym, NULL, NULL, NULL);
+		const char *nm =
+		    dwfl_module_addrinfo(dm, h.v[i].addr, &off, &sym, NULL, NULL, NULL);
 
 		if (nm && h.v[i].total > any && sym.st_size) {
 			any = h.v[i].total;
@@ -217,7 +218,8 @@ static int annotate(FILE *out, struct profile *p, uint32_t fn)
 	if (strcmp(symname, f->name))
 		fprintf(out, "(%s is inlined into %s: its share of that code is shown)\n", f->name,
 			symname);
-	fprintf(out, "shares are %% of the function's %llu samples\n\n   self%%  total%%  address\n",
+	fprintf(out,
+		"shares are %% of the function's %llu samples\n\n   self%%  total%%  address\n",
 		(unsigned long long)f->total);
 	{
 		const char *last_file = NULL;
@@ -252,7 +254,8 @@ static int annotate(FILE *out, struct profile *p, uint32_t fn)
 				last_line = line;
 			}
 			if (total)
-				fprintf(out, "  %6.2f %7.2f  ", pct(self, f->total), pct(total, f->total));
+				fprintf(out, "  %6.2f %7.2f  ", pct(self, f->total),
+					pct(total, f->total));
 			else
 				fprintf(out, "  %6s %7s  ", "", "");
 			fprintf(out, "%8llx:  %s %s\n", (unsigned long long)a, insn[i].mnemonic,
@@ -299,10 +302,10 @@ static int annotate(FILE *out, struct profile *p, uint32_t fn)
 int cmd_annotate(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{"input", required_argument, NULL, 'i'},
-		{"output", required_argument, NULL, 'o'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"input", required_argument, NULL, 'i'},
+	    {"output", required_argument, NULL, 'o'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	const char *input = "perftrace.ptrace", *output = NULL;
 	struct profile p;

@@ -13,23 +13,23 @@
 #define DEFAULT_OUTPUT "perftrace.ptrace"
 
 static const char usage_text[] =
-	"usage: perftrace record [OPTIONS] -- CMD [ARGS...]\n"
-	"       perftrace record [OPTIONS] -p PID\n"
-	"\n"
-	"Samples the stack of every thread of the target at HZ per thread, on CPU or\n"
-	"not, with what each blocked thread waits on.\n"
-	"\n"
-	"  -F, --freq HZ        samples per second per thread (default 99, at most 10000)\n"
-	"  -o, --output FILE    sample file (default " DEFAULT_OUTPUT "; an existing FILE\n"
-	"                       named with -o is replaced)\n"
-	"  -p, --pid PID        attach to a running process (all its threads)\n"
-	"  -d, --duration S     stop after S seconds (attach: detach; launch: detach and\n"
-	"                       wait for the command)\n"
-	"      --no-children    do not follow fork and vfork\n"
-	"      --stack-size N   bytes of stack copied per sample (default 65536)\n"
-	"      --max-frames N   deepest stack recorded (default 1024)\n"
-	"      --floor          only interrupt, read registers and resume (overhead floor)\n"
-	"  -q, --quiet          no summary line\n";
+    "usage: perftrace record [OPTIONS] -- CMD [ARGS...]\n"
+    "       perftrace record [OPTIONS] -p PID\n"
+    "\n"
+    "Samples the stack of every thread of the target at HZ per thread, on CPU or\n"
+    "not, with what each blocked thread waits on.\n"
+    "\n"
+    "  -F, --freq HZ        samples per second per thread (default 99, at most 10000)\n"
+    "  -o, --output FILE    sample file (default " DEFAULT_OUTPUT "; an existing FILE\n"
+    "                       named with -o is replaced)\n"
+    "  -p, --pid PID        attach to a running process (all its threads)\n"
+    "  -d, --duration S     stop after S seconds (attach: detach; launch: detach and\n"
+    "                       wait for the command)\n"
+    "      --no-children    do not follow fork and vfork\n"
+    "      --stack-size N   bytes of stack copied per sample (default 65536)\n"
+    "      --max-frames N   deepest stack recorded (default 1024)\n"
+    "      --floor          only interrupt, read registers and resume (overhead floor)\n"
+    "  -q, --quiet          no summary line\n";
 
 static long parse_num(const char *s, const char *what, long lo, long hi)
 {
@@ -46,23 +46,23 @@ static long parse_num(const char *s, const char *what, long lo, long hi)
 int cmd_record(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{"freq", required_argument, NULL, 'F'},
-		{"output", required_argument, NULL, 'o'},
-		{"pid", required_argument, NULL, 'p'},
-		{"duration", required_argument, NULL, 'd'},
-		{"no-children", no_argument, NULL, 'C'},
-		{"stack-size", required_argument, NULL, 'S'},
-		{"max-frames", required_argument, NULL, 'M'},
-		{"floor", no_argument, NULL, 'f'},
-		{"quiet", no_argument, NULL, 'q'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"freq", required_argument, NULL, 'F'},
+	    {"output", required_argument, NULL, 'o'},
+	    {"pid", required_argument, NULL, 'p'},
+	    {"duration", required_argument, NULL, 'd'},
+	    {"no-children", no_argument, NULL, 'C'},
+	    {"stack-size", required_argument, NULL, 'S'},
+	    {"max-frames", required_argument, NULL, 'M'},
+	    {"floor", no_argument, NULL, 'f'},
+	    {"quiet", no_argument, NULL, 'q'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	struct record_opts o = {
-		.hz = 99,
-		.output = DEFAULT_OUTPUT,
-		.stack_bytes = 65536,
-		.max_frames = 1024,
+	    .hz = 99,
+	    .output = DEFAULT_OUTPUT,
+	    .stack_bytes = 65536,
+	    .max_frames = 1024,
 	};
 	char *end;
 	int c;

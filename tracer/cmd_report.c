@@ -14,23 +14,21 @@
 #include "safefile.h"
 
 static const char usage_text[] =
-	"usage: perftrace report [-i FILE] [--format FORMAT] [-o OUT] [--threads] [--top N]\n"
-	"\n"
-	"  -i, --input FILE     sample file (default perftrace.ptrace)\n"
-	"  -f, --format FORMAT  text (default), json, folded, speedscope or svg\n"
-	"  -o, --output OUT     write there instead of stdout (an existing OUT is replaced)\n"
-	"      --threads        text: a section per thread\n"
-	"      --top N          text: rows per table (default 25)\n";
+    "usage: perftrace report [-i FILE] [--format FORMAT] [-o OUT] [--threads] [--top N]\n"
+    "\n"
+    "  -i, --input FILE     sample file (default perftrace.ptrace)\n"
+    "  -f, --format FORMAT  text (default), json, folded, speedscope or svg\n"
+    "  -o, --output OUT     write there instead of stdout (an existing OUT is replaced)\n"
+    "      --threads        text: a section per thread\n"
+    "      --top N          text: rows per table (default 25)\n";
 
 static const struct {
 	const char *name;
 	int (*fn)(FILE *, struct profile *, struct agg *, const struct report_opts *);
 } formats[] = {
-	{"text", report_text},
-	{"json", report_json},
-	{"folded", report_folded},
-	{"speedscope", report_speedscope},
-	{"svg", report_svg},
+    {"text", report_text},     {"json", report_json},
+    {"folded", report_folded}, {"speedscope", report_speedscope},
+    {"svg", report_svg},
 };
 
 /* Opens the output named with -o (or stdout); exits on failure. */
@@ -61,7 +59,8 @@ void load_profile_or_die(struct profile *p, const char *input)
 		error_msg_and_die("%s is not a perftrace sample file", input);
 	if (err == -ENOTSUP)
 		error_msg_and_die("%s was written by a newer perftrace (format version %u); "
-				  "this one reads up to %d", input, p->hdr.version, TF_VERSION);
+				  "this one reads up to %d",
+				  input, p->hdr.version, TF_VERSION);
 	if (err < 0) {
 		errno = -err;
 		perror_msg_and_die("cannot read %s", input);
@@ -71,13 +70,13 @@ void load_profile_or_die(struct profile *p, const char *input)
 int cmd_report(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{"input", required_argument, NULL, 'i'},
-		{"format", required_argument, NULL, 'f'},
-		{"output", required_argument, NULL, 'o'},
-		{"threads", no_argument, NULL, 'T'},
-		{"top", required_argument, NULL, 'n'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"input", required_argument, NULL, 'i'},
+	    {"format", required_argument, NULL, 'f'},
+	    {"output", required_argument, NULL, 'o'},
+	    {"threads", no_argument, NULL, 'T'},
+	    {"top", required_argument, NULL, 'n'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	struct report_opts o = {.input = "perftrace.ptrace", .top = 25};
 	const char *format = "text", *output = NULL;
@@ -133,7 +132,8 @@ int cmd_report(int argc, char **argv)
 			    p.bad_offset);
 	else if (p.truncated)
 		warning_msg("%s is truncated (the recording did not finish); reporting what it "
-			    "holds", o.input);
+			    "holds",
+			    o.input);
 	err = profile_aggregate(&p, &a);
 	if (err)
 		error_msg_and_die("out of memory");

@@ -49,6 +49,18 @@ static uint64_t uleb(struct rd *r)
 	return 0;
 }
 
+static uint64_t sleb(struct rd *r)
+{
+	const unsigned char *start = r->p;
+	uint64_t v = uleb(r);
+	int bits = 7 * (int)(r->p - start);
+
+	/* sign-extend from the last byte's bit 6 */
+	if (!r->bad && bits < 64 && (r->p[-1] & 0x40))
+		v |= ~0ull << bits;
+	return v;
+}
+
 static void skip(struct rd *r, size_t n)
 {
 	if ((size_t)(r->end - r->p) < n) {
@@ -80,16 +92,36 @@ static uint64_t encoded(struct rd *r, unsigned char enc, uint64_t at)
 	uint64_t v;
 
 	switch (enc & 0x0f) {
-	case DW_EH_PE_absptr: v = fixed(r, 8, 0); break;
-	case DW_EH_PE_uleb128: v = uleb(r); break;
-	case DW_EH_PE_udata2: v = fixed(r, 2, 0); break;
-	case DW_EH_PE_udata4: v = fixed(r, 4, 0); break;
-	case DW_EH_PE_udata8: v = fixed(r, 8, 0); break;
-	case DW_EH_PE_sleb128: v = uleb(r); break; /* only skipped past here */
-	case DW_EH_PE_sdata2: v = fixed(r, 2, 1); break;
-	case DW_EH_PE_sdata4: v = fixed(r, 4, 1); break;
-	case DW_EH_PE_sdata8: v = fixed(r, 8, 1); break;
-	default: r->bad = 1; return 0;
+	case DW_EH_PE_absptr:
+		v = fixed(r, 8, 0);
+		break;
+	case DW_EH_PE_uleb128:
+		v = uleb(r);
+		break;
+	case DW_EH_PE_udata2:
+		v = fixed(r, 2, 0);
+		break;
+	case DW_EH_PE_udata4:
+		v = fixed(r, 4, 0);
+		break;
+	case DW_EH_PE_udata8:
+		v = fixed(r, 8, 0);
+		break;
+	case DW_EH_PE_sleb128:
+		v = sleb(r);
+		break;
+	case DW_EH_PE_sdata2:
+		v = fixed(r, 2, 1);
+		break;
+	case DW_EH_PE_sdata4:
+		v = fixed(r, 4, 1);
+		break;
+	case DW_EH_PE_sdata8:
+		v = fixed(r, 8, 1);
+		break;
+	default:
+		r->bad = 1;
+		return 0;
 	}
 	if ((enc & 0x70) == DW_EH_PE_pcrel)
 		v += at;
@@ -165,7 +197,8 @@ int ehframe_build_table(struct elfmod *m)
 		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_PROGBITS)
 			continue;
 		name = elf_strptr(e, shstrndx, sh.sh_name);
-		if (name && !strcmp(name, ".eh_frame") && sh.sh_offset + sh.sh_size <= m->data_len) {
+		if (name && !strcmp(name, ".eh_frame") &&
+		    sh.sh_offset + sh.sh_size <= m->data_len) {
 			base = m->data + sh.sh_offset;
 			sec_vaddr = sh.sh_addr;
 			break;
@@ -201,9 +234,11 @@ int ehframe_build_table(struct elfmod *m)
 				uint64_t clen = fixed(&cr, 4, 0);
 
 				/* the CIE's body: its id (0), then its version */
-				if (clen == 0xffffffff || clen < 4 || clen > (uint64_t)(end - cie - 4))
+				if (clen == 0xffffffff || clen < 4 ||
+				    clen > (uint64_t)(end - cie - 4))
 					goto next;
-				enc = cie_encoding(cie + 8, cie + 4 + clen, sec_vaddr + (cie + 8 - base));
+				enc = cie_encoding(cie + 8, cie + 4 + clen,
+						   sec_vaddr + (cie + 8 - base));
 			}
 			if (enc < 0 || enc == DW_EH_PE_omit)
 				goto next;
@@ -211,7 +246,8 @@ int ehframe_build_table(struct elfmod *m)
 			if (r.bad)
 				goto next;
 			if (n + 2 > cap) {
-				int32_t *nt = realloc(tab, (cap = cap ? cap * 2 : 512) * sizeof(*tab));
+				int32_t *nt =
+				    realloc(tab, (cap = cap ? cap * 2 : 512) * sizeof(*tab));
 
 				if (!nt) {
 					err = -ENOMEM;
@@ -222,7 +258,7 @@ int ehframe_build_table(struct elfmod *m)
 			tab[n++] = (int32_t)(start - sec_vaddr);
 			tab[n++] = (int32_t)(p - base);
 		}
-next:
+	next:
 		p = next;
 	}
 	if (!n)

@@ -90,29 +90,37 @@ void explain_eperm(pid_t pid, char *buf, size_t len)
 
 	snprintf(exe, sizeof(exe), "/proc/%d/exe", (int)pid);
 	if (tracer > 0) {
-		snprintf(buf, len, "it is already traced by process %ld (a debugger or another "
-			 "tracer); detach that one first", tracer);
+		snprintf(buf, len,
+			 "it is already traced by process %ld (a debugger or another "
+			 "tracer); detach that one first",
+			 tracer);
 	} else if (status_field(pid, "Tgid") >= 0 && status_field(pid, "VmSize") < 0) {
 		/* kernel threads have no memory of their own, hence no VmSize */
 		snprintf(buf, len, "it is a kernel thread, which cannot be traced");
 	} else if (scope == 3) {
-		snprintf(buf, len, "kernel.yama.ptrace_scope is 3: ptrace is disabled until reboot");
+		snprintf(buf, len,
+			 "kernel.yama.ptrace_scope is 3: ptrace is disabled until reboot");
 	} else if (scope == 2 && !cap) {
-		snprintf(buf, len, "kernel.yama.ptrace_scope is 2: only a process with "
+		snprintf(buf, len,
+			 "kernel.yama.ptrace_scope is 2: only a process with "
 			 "CAP_SYS_PTRACE may attach (run as root)");
 	} else if (scope == 1 && !cap) {
-		snprintf(buf, len, "kernel.yama.ptrace_scope is 1: only descendants may be "
+		snprintf(buf, len,
+			 "kernel.yama.ptrace_scope is 1: only descendants may be "
 			 "traced; run the command under perftrace, set the sysctl to 0, or give "
 			 "perftrace CAP_SYS_PTRACE");
 	} else if (!cap && stat(exe, &st) == 0 && st.st_uid != getuid()) {
-		snprintf(buf, len, "it belongs to another user; run perftrace as that user or "
+		snprintf(buf, len,
+			 "it belongs to another user; run perftrace as that user or "
 			 "with CAP_SYS_PTRACE");
 	} else if (!cap) {
-		snprintf(buf, len, "it is not dumpable (setuid, or it called "
+		snprintf(buf, len,
+			 "it is not dumpable (setuid, or it called "
 			 "prctl(PR_SET_DUMPABLE, 0)), or a security module refuses; run "
 			 "perftrace with CAP_SYS_PTRACE");
 	} else {
-		snprintf(buf, len, "a security policy refuses ptrace here (seccomp, a "
+		snprintf(buf, len,
+			 "a security policy refuses ptrace here (seccomp, a "
 			 "container without CAP_SYS_PTRACE, or an LSM)");
 	}
 }

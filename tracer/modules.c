@@ -218,8 +218,8 @@ int vmas_load(struct vmas *out, pid_t pid)
 		struct vma *cur;
 		char *name, *nl;
 
-		if (sscanf(line, "%llx-%llx %7s %llx %x:%x %llu %n", &start, &end, perm, &pgoff, &maj,
-			   &min, &ino, &off) < 7)
+		if (sscanf(line, "%llx-%llx %7s %llx %x:%x %llu %n", &start, &end, perm, &pgoff,
+			   &maj, &min, &ino, &off) < 7)
 			continue;
 		name = line + off;
 		nl = strchr(name, '\n');

@@ -17,8 +17,8 @@
 #define ELFMOD_MAX_LOAD 16
 
 struct elfmod {
-	uint32_t id;	/* as written in the sample file, >= 1 */
-	int kind;	/* enum tf_module_kind */
+	uint32_t id; /* as written in the sample file, >= 1 */
+	int kind;    /* enum tf_module_kind */
 	char *path;
 	uint64_t dev, ino, size, mtime_ns;
 	unsigned char build_id[64];

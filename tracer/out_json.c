@@ -44,7 +44,14 @@ static double round2(double v)
 	return (double)(long long)(v * 100 + 0.5) / 100;
 }
 
-static cJSON *tree_node(const struct profile *p, const struct agg *a, uint32_t idx)
+/*
+ * Each tree level nests two JSON values (the node, its children array);
+ * cJSON and most other parsers refuse nesting deeper than 1000, so the tree
+ * stops at TREE_MAX_DEPTH levels and marks where (totals stay whole).
+ */
+#define TREE_MAX_DEPTH 480
+
+static cJSON *tree_node(const struct profile *p, const struct agg *a, uint32_t idx, int depth)
 {
 	const struct tnode *n = &a->nodes[idx];
 	cJSON *o = cJSON_CreateObject(), *kids;
@@ -63,6 +70,10 @@ static cJSON *tree_node(const struct profile *p, const struct agg *a, uint32_t i
 	cJSON_AddNumberToObject(o, "total_samples", (double)n->total);
 	cJSON_AddItemToObject(o, "states", states_obj(n->states));
 	kids = cJSON_AddArrayToObject(o, "children");
+	if (depth >= TREE_MAX_DEPTH && n->first_child != UINT32_MAX) {
+		cJSON_AddBoolToObject(o, "children_omitted", 1);
+		return o;
+	}
 	/* heaviest first */
 	{
 		size_t k = 0, cnt = 0;
@@ -86,7 +97,7 @@ static cJSON *tree_node(const struct profile *p, const struct agg *a, uint32_t i
 			order[j] = v;
 		}
 		for (size_t i = 0; i < cnt; i++)
-			cJSON_AddItemToArray(kids, tree_node(p, a, order[i]));
+			cJSON_AddItemToArray(kids, tree_node(p, a, order[i], depth + 1));
 		free(order);
 	}
 	return o;
@@ -248,7 +259,7 @@ int report_json(FILE *f, struct profile *p, struct agg *a, const struct report_o
 	cJSON_AddItemToObject(root, "threads", threads(p));
 	cJSON_AddItemToObject(root, "functions", functions(p, a));
 	cJSON_AddItemToObject(root, "waits", waits(p, a));
-	cJSON_AddItemToObject(root, "tree", tree_node(p, a, 0));
+	cJSON_AddItemToObject(root, "tree", tree_node(p, a, 0, 0));
 	text = cJSON_PrintBuffered(root, 1 << 16, 1);
 	cJSON_Delete(root);
 	if (!text)

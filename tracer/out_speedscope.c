@@ -22,7 +22,8 @@ int report_speedscope(FILE *f, struct profile *p, struct agg *a, const struct re
 	(void)a;
 	if (!root)
 		return -ENOMEM;
-	cJSON_AddStringToObject(root, "$schema", "https://www.speedscope.app/file-format-schema.json");
+	cJSON_AddStringToObject(root, "$schema",
+				"https://www.speedscope.app/file-format-schema.json");
 	cJSON_AddStringToObject(root, "exporter", "perftrace");
 	cJSON_AddStringToObject(root, "name", o->input);
 	cJSON_AddNumberToObject(root, "activeProfileIndex", 0);
@@ -48,7 +49,8 @@ int report_speedscope(FILE *f, struct profile *p, struct agg *a, const struct re
 		if (!t->samples)
 			continue;
 		pr = cJSON_CreateObject();
-		snprintf(name, sizeof(name), "%s (thread %u of process %u)", t->comm, t->tid, t->pid);
+		snprintf(name, sizeof(name), "%s (thread %u of process %u)", t->comm, t->tid,
+			 t->pid);
 		cJSON_AddStringToObject(pr, "type", "sampled");
 		cJSON_AddStringToObject(pr, "name", name);
 		cJSON_AddStringToObject(pr, "unit", "nanoseconds");
@@ -68,8 +70,9 @@ int report_speedscope(FILE *f, struct profile *p, struct agg *a, const struct re
 			for (size_t k = n; k-- > 0;)
 				cJSON_AddItemToArray(stack, cJSON_CreateNumber(st[k].func));
 			cJSON_AddItemToArray(samples, stack);
-			cJSON_AddItemToArray(weights, cJSON_CreateNumber((double)(uint64_t)(
-							      s->weight * interval + 0.5)));
+			cJSON_AddItemToArray(
+			    weights,
+			    cJSON_CreateNumber((double)(uint64_t)(s->weight * interval + 0.5)));
 			total += (double)(uint64_t)(s->weight * interval + 0.5);
 		}
 		cJSON_AddNumberToObject(pr, "endValue", total);

@@ -35,8 +35,8 @@ static void func_row(FILE *f, const struct rfunc *fn, uint64_t samples)
 	fputc('\n', f);
 }
 
-static void func_table(FILE *f, const struct profile *p, const struct agg *a,
-		       const uint32_t *order, const char *title, int top, int by_self)
+static void func_table(FILE *f, const struct profile *p, const struct agg *a, const uint32_t *order,
+		       const char *title, int top, int by_self)
 {
 	fprintf(f, "\n%s\n   self%%  total%%  samples ", title);
 	for (int s = 0; s < TS_NR; s++)
@@ -129,7 +129,8 @@ static int thread_sections(FILE *f, struct profile *p, int top)
 			t->pid, (unsigned long long)t->samples, dur);
 		for (int s = 0; s < TS_NR; s++)
 			if (t->states[s])
-				fprintf(f, " %s %.1f%%", state_names[s], pct(t->states[s], t->samples));
+				fprintf(f, " %s %.1f%%", state_names[s],
+					pct(t->states[s], t->samples));
 		fputc('\n', f);
 		for (uint32_t i = 0; i < p->nfuncs; i++)
 			if (self[i])
@@ -170,27 +171,33 @@ int report_text(FILE *f, struct profile *p, struct agg *a, const struct report_o
 	fmt_ns(hmed, sizeof(hmed), (double)a->hold_median_ns);
 	fmt_ns(hp99, sizeof(hp99), (double)a->hold_p99_ns);
 	fprintf(f, "perftrace report of %s (%s)\n", o->input,
-		p->malformed ? "damaged" : p->truncated ? "truncated" : "complete");
+		p->malformed   ? "damaged"
+		: p->truncated ? "truncated"
+			       : "complete");
 	for (size_t i = 0; i < np; i++)
 		fprintf(f, "warning: %s\n", probs[i]);
-	fprintf(f, "%s, %u Hz per thread requested, one sample per %s measured; %s, "
-		   "%zu processes, %zu threads, %llu samples\n",
+	fprintf(f,
+		"%s, %u Hz per thread requested, one sample per %s measured; %s, "
+		"%zu processes, %zu threads, %llu samples\n",
 		p->hdr.flags & TF_F_LAUNCH ? "launched" : "attached", p->hdr.hz, period, dur,
 		p->nprocs, p->nthreads, (unsigned long long)a->samples);
 	fprintf(f, "states:");
 	for (int s = 0; s < TS_NR; s++)
 		fprintf(f, " %s %.1f%%", state_names[s], pct(a->states[s], a->samples));
-	fprintf(f, "\ntracer: each sample held its thread %s (median), %s (p99), %s (max), "
-		   "of which copying took %s (median), %s (p99); "
-		   "%llu late, %llu lost, %llu stacks truncated, %llu calls restarted\n",
+	fprintf(f,
+		"\ntracer: each sample held its thread %s (median), %s (p99), %s (max), "
+		"of which copying took %s (median), %s (p99); "
+		"%llu late, %llu lost, %llu stacks truncated, %llu calls restarted\n",
 		med, p99, mx, hmed, hp99, (unsigned long long)a->late, (unsigned long long)a->lost,
 		(unsigned long long)a->truncated_stacks, (unsigned long long)a->restarted);
 	if (!a->samples) {
 		fprintf(f, "\nno samples\n");
 		return ferror(f) ? -EIO : 0;
 	}
-	func_table(f, p, a, a->by_self, "Top functions by self samples (state columns: % of the "
-				       "function's samples):", top, 1);
+	func_table(f, p, a, a->by_self,
+		   "Top functions by self samples (state columns: % of the "
+		   "function's samples):",
+		   top, 1);
 	func_table(f, p, a, a->by_total, "Top functions by total samples:", top, 0);
 	waits_table(f, p, a, top);
 	processes(f, p);

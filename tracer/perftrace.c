@@ -13,10 +13,10 @@ static const struct {
 	int (*fn)(int, char **);
 	const char *help;
 } cmds[] = {
-	{"record", cmd_record, "record [-F HZ] [-o FILE] [--duration S] (-p PID | -- CMD ARGS...)"},
-	{"report", cmd_report,
-	 "report [-i FILE] [--format text|json|folded|speedscope|svg] [-o OUT] [--threads]"},
-	{"annotate", cmd_annotate, "annotate [-i FILE] [-o OUT] FUNCTION"},
+    {"record", cmd_record, "record [-F HZ] [-o FILE] [--duration S] (-p PID | -- CMD ARGS...)"},
+    {"report", cmd_report,
+     "report [-i FILE] [--format text|json|folded|speedscope|svg] [-o OUT] [--threads]"},
+    {"annotate", cmd_annotate, "annotate [-i FILE] [-o OUT] FUNCTION"},
 };
 
 static void usage(FILE *f)

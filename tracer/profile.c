@@ -19,9 +19,10 @@
 const char *const state_names[TS_NR] = {"cpu", "io_file", "io_net", "lock", "sleep", "other"};
 
 #define GROW(arr, n, cap)                                                                          \
-	((n) < (cap) ? 0                                                                           \
-		     : ((cap) = (cap) ? (cap) * 2 : 64,                                            \
-			(arr) = reallocarray_or_free((arr), (cap), sizeof(*(arr))), (arr) ? 0 : -ENOMEM))
+	((n) < (cap)                                                                               \
+	     ? 0                                                                                   \
+	     : ((cap) = (cap) ? (cap)*2 : 64,                                                      \
+		(arr) = reallocarray_or_free((arr), (cap), sizeof(*(arr))), (arr) ? 0 : -ENOMEM))
 
 static void *reallocarray_or_free(void *p, size_t n, size_t size)
 {
@@ -279,8 +280,8 @@ static int on_wait(struct profile *p, struct tf_cursor *c)
 
 static int intern_loc(struct profile *p, struct rmodule *mod, uint64_t addr, uint32_t *out)
 {
-	uint64_t key = mod ? ((uint64_t)(mod - p->mods) + 1) << 48 | (addr & 0xffffffffffffull)
-			   : addr;
+	uint64_t key =
+	    mod ? ((uint64_t)(mod - p->mods) + 1) << 48 | (addr & 0xffffffffffffull) : addr;
 	struct rloc *l;
 
 	if (hmap_get(&p->loc_map, key, out))
@@ -454,13 +455,26 @@ static uint64_t rec_time(const struct tf_rec *rec, const struct tf_cursor *c)
 	size_t off;
 
 	switch (rec->type) {
-	case TF_SAMPLE: off = offsetof(struct tf_sample, time_ns); break;
-	case TF_THREAD: off = offsetof(struct tf_thread, time_ns); break;
-	case TF_THREAD_END: off = offsetof(struct tf_thread_end, time_ns); break;
-	case TF_PROC: off = offsetof(struct tf_proc, time_ns); break;
-	case TF_PROC_END: off = offsetof(struct tf_proc_end, time_ns); break;
-	case TF_END: off = offsetof(struct tf_end, time_ns); break;
-	default: return 0;
+	case TF_SAMPLE:
+		off = offsetof(struct tf_sample, time_ns);
+		break;
+	case TF_THREAD:
+		off = offsetof(struct tf_thread, time_ns);
+		break;
+	case TF_THREAD_END:
+		off = offsetof(struct tf_thread_end, time_ns);
+		break;
+	case TF_PROC:
+		off = offsetof(struct tf_proc, time_ns);
+		break;
+	case TF_PROC_END:
+		off = offsetof(struct tf_proc_end, time_ns);
+		break;
+	case TF_END:
+		off = offsetof(struct tf_end, time_ns);
+		break;
+	default:
+		return 0;
 	}
 	if ((size_t)(c->end - c->p) >= off + sizeof(t))
 		memcpy(&t, c->p + off, sizeof(t));

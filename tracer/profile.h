@@ -82,7 +82,7 @@ struct rfunc {
 	int system; /* in a system library (libc, ld.so, the vdso, ...) */
 	uint64_t self, total;
 	uint64_t states[TS_NR]; /* over the samples it is on the stack of */
-	uint32_t mark;		 /* scratch: last sample it was counted in */
+	uint32_t mark;		/* scratch: last sample it was counted in */
 };
 
 /* A frame of an expanded stack: a function and the source line in it. */
@@ -107,11 +107,11 @@ struct profile {
 	struct tf_header hdr;
 	void *file;
 	size_t file_len;
-	int truncated;	    /* no TF_END: cut short (perftrace was killed) */
-	int malformed;	    /* stopped at a damaged record */
-	size_t bad_offset;  /* where */
-	struct tf_end end;  /* valid when !truncated */
-	uint64_t last_ns;   /* latest time seen in any record */
+	int truncated;	   /* no TF_END: cut short (perftrace was killed) */
+	int malformed;	   /* stopped at a damaged record */
+	size_t bad_offset; /* where */
+	struct tf_end end; /* valid when !truncated */
+	uint64_t last_ns;  /* latest time seen in any record */
 
 	struct rmodule *mods;
 	size_t nmods, capmods;
@@ -174,8 +174,8 @@ const struct rloc *profile_loc(const struct profile *p, const struct rsample *s,
  * and the summaries the reports print.
  */
 struct tnode {
-	uint32_t func;	/* UINT32_MAX: the root or a process node */
-	uint32_t pid;	/* process nodes */
+	uint32_t func;				    /* UINT32_MAX: the root or a process node */
+	uint32_t pid;				    /* process nodes */
 	uint32_t parent, first_child, next_sibling; /* UINT32_MAX: none */
 	uint64_t self, total;
 	uint64_t states[TS_NR];

@@ -37,9 +37,9 @@
 #include "record.h"
 #include "safefile.h"
 
-#define FLUSH_NS 100000000ull /* samples reach the file within 0.1 s */
-#define TRACER_NICE (-10) /* with CAP_SYS_NICE (root) */
-#define SPIN_NS	 30000ull	/* how long to poll for the stops of interrupts in flight */
+#define FLUSH_NS    100000000ull /* samples reach the file within 0.1 s */
+#define TRACER_NICE (-10)	 /* with CAP_SYS_NICE (root) */
+#define SPIN_NS	    30000ull	 /* how long to poll for the stops of interrupts in flight */
 
 uint64_t mono_ns(void)
 {
@@ -690,12 +690,12 @@ static void wait_launched(struct session *s)
 static void write_end(struct session *s)
 {
 	struct tf_end rec = {
-		.time_ns = mono_ns() - s->t0,
-		.samples = s->samples,
-		.lost = s->lost,
-		.late = s->late,
-		.reason = s->end_reason,
-		.exit_status = s->launched > 0 ? s->launched_status : -1,
+	    .time_ns = mono_ns() - s->t0,
+	    .samples = s->samples,
+	    .lost = s->lost,
+	    .late = s->late,
+	    .reason = s->end_reason,
+	    .exit_status = s->launched > 0 ? s->launched_status : -1,
 	};
 
 	tf_begin(&s->w, TF_END, &rec, sizeof(rec));

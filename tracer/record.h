@@ -39,6 +39,8 @@ struct tproc {
 	int exec_seen;	/* launched command: nothing is sampled before its exec */
 	int maps_ok;
 	uint64_t maps_ns; /* when the mappings were last read */
+	uint64_t maps_digest;
+	int maps_changed; /* the last read found new mappings (the loader is at work) */
 	struct vmas vmas;
 	struct unwinder uw;
 	int nthreads;
@@ -55,9 +57,9 @@ struct tthread {
 	pid_t tid;
 	struct tproc *proc;
 	unsigned int flags;
-	uint64_t due_ns;  /* next scheduled sample */
+	uint64_t due_ns;   /* next scheduled sample */
 	uint64_t sched_ns; /* due time of the interrupt in flight */
-	uint64_t int_ns;  /* when it was sent */
+	uint64_t int_ns;   /* when it was sent */
 	size_t heap_idx;
 	uint64_t samples, lost;
 	uint32_t missed; /* ticks that came due while the interrupt was in flight */
@@ -92,7 +94,7 @@ struct session {
 	struct tproc *procs;
 	struct tthread **heap;
 	size_t nheap, capheap;
-	int nlive; /* traced threads */
+	int nlive;    /* traced threads */
 	int inflight; /* interrupts sent whose stop has not been seen */
 	pid_t launched;
 	int launched_status; /* wait status, -1 while running */

@@ -204,7 +204,7 @@ int sample_capture(struct session *s, struct tthread *t, int signal_stop)
 		/* Copy no further than the end of the stack's mapping when it is known. */
 		size_t len = s->o->stack_bytes;
 		const struct vma *v =
-			t->proc->maps_ok ? vmas_find(&t->proc->vmas, c->regs.rsp) : NULL;
+		    t->proc->maps_ok ? vmas_find(&t->proc->vmas, c->regs.rsp) : NULL;
 
 		if (v && v->end - c->regs.rsp < len)
 			len = v->end - c->regs.rsp;
@@ -216,12 +216,12 @@ int sample_capture(struct session *s, struct tthread *t, int signal_stop)
 static void write_module(struct session *s, struct elfmod *m)
 {
 	struct tf_module rec = {
-		.id = m->id,
-		.kind = m->kind,
-		.dev = m->dev,
-		.ino = m->ino,
-		.size = m->size,
-		.mtime_ns = m->mtime_ns,
+	    .id = m->id,
+	    .kind = m->kind,
+	    .dev = m->dev,
+	    .ino = m->ino,
+	    .size = m->size,
+	    .mtime_ns = m->mtime_ns,
 	};
 
 	tf_begin(&s->w, TF_MODULE, &rec, sizeof(rec));
@@ -233,14 +233,28 @@ static void write_module(struct session *s, struct elfmod *m)
 	m->written = 1;
 }
 
+/* A digest of the mappings, to tell whether a reload found anything new. */
+static uint64_t maps_digest(const struct vmas *m)
+{
+	uint64_t h = m->n;
+
+	for (size_t i = 0; i < m->n; i++)
+		h = (h ^ m->v[i].start ^ (m->v[i].end << 7) ^ m->v[i].pgoff) * 0x100000001b3ull;
+	return h;
+}
+
 int proc_load_maps(struct session *s, struct tproc *p)
 {
 	uint32_t pid = p->pid;
 	int err = vmas_load(&p->vmas, p->pid);
+	uint64_t digest;
 
 	p->maps_ns = mono_ns();
 	if (err)
 		return err;
+	digest = maps_digest(&p->vmas);
+	p->maps_changed = digest != p->maps_digest;
+	p->maps_digest = digest;
 	p->maps_ok = 1;
 	unwinder_flush(&p->uw);
 	for (size_t i = 0; i < p->vmas.n; i++)
@@ -251,12 +265,12 @@ int proc_load_maps(struct session *s, struct tproc *p)
 	for (size_t i = 0; i < p->vmas.n; i++) {
 		const struct vma *v = &p->vmas.v[i];
 		struct tf_map m = {
-			.pid = p->pid,
-			.start = v->start,
-			.end = v->end,
-			.pgoff = v->pgoff,
-			.vaddr = v->vaddr,
-			.prot = v->prot,
+		    .pid = p->pid,
+		    .start = v->start,
+		    .end = v->end,
+		    .pgoff = v->pgoff,
+		    .vaddr = v->vaddr,
+		    .prot = v->prot,
 		};
 
 		if (!v->mod || !(v->prot & 4 /* PROT_EXEC */))
@@ -323,11 +337,11 @@ static int unwind(struct session *s, struct tproc *p, int *truncated)
 {
 	struct capture *c = &s->cap;
 	struct unwind_input in = {
-		.regs = &c->regs,
-		.stack = c->stack,
-		.stack_start = c->regs.rsp,
-		.stack_len = c->stack_len,
-		.vmas = &p->vmas,
+	    .regs = &c->regs,
+	    .stack = c->stack,
+	    .stack_start = c->regs.rsp,
+	    .stack_len = c->stack_len,
+	    .vmas = &p->vmas,
 	};
 
 	return unwind_stack(&p->uw, &in, s->pcs, s->o->max_frames, truncated);
@@ -365,10 +379,11 @@ void sample_commit(struct session *s, uint64_t resumed_ns)
 		/*
 		 * Code we have not seen mapped (the loader still at work, a
 		 * dlopen): read the maps again and unwind again.  A broken
-		 * unwind can invent such addresses too, hence the rate limit.
+		 * unwind can invent such addresses too, hence the rate limit
+		 * once a reload finds nothing new.
 		 */
 		if ((truncated == 2 || !pcs_mapped(p, s->pcs, n)) &&
-		    resumed_ns - p->maps_ns > MAPS_RELOAD_NS &&
+		    (p->maps_changed || resumed_ns - p->maps_ns > MAPS_RELOAD_NS) &&
 		    proc_load_maps(s, p) == 0)
 			n = unwind(s, p, &truncated);
 		waits_classify(p->pid, &c->regs, !!(c->flags & TFS_IN_SYSCALL), &wi);

@@ -33,10 +33,10 @@ struct modsyms {
 
 static char *debuginfo_path;
 static const Dwfl_Callbacks callbacks = {
-	.find_elf = dwfl_build_id_find_elf,
-	.find_debuginfo = dwfl_standard_find_debuginfo,
-	.section_address = dwfl_offline_section_address,
-	.debuginfo_path = &debuginfo_path,
+    .find_elf = dwfl_build_id_find_elf,
+    .find_debuginfo = dwfl_standard_find_debuginfo,
+    .section_address = dwfl_offline_section_address,
+    .debuginfo_path = &debuginfo_path,
 };
 
 static const char *base_name(const char *path)
@@ -88,9 +88,9 @@ static struct modsyms *open_module(struct rmodule *m)
 		if (!m->build_id_len && m->size &&
 		    ((uint64_t)st.st_size != m->size ||
 		     (uint64_t)st.st_mtim.tv_sec * 1000000000ull + st.st_mtim.tv_nsec !=
-			     m->mtime_ns)) {
+			 m->mtime_ns)) {
 			set_problem(m, " changed since it was recorded; its addresses are "
-					       "shown unresolved");
+				       "shown unresolved");
 			return NULL;
 		}
 	} else {
@@ -181,8 +181,8 @@ static const char *intern_str(struct profile *p, const char *s)
 }
 
 /* The function (name, mod), created with decl file/line on first sight. */
-static int intern_func(struct profile *p, const char *name, struct rmodule *mod,
-		       const char *file, int line, uint32_t *out)
+static int intern_func(struct profile *p, const char *name, struct rmodule *mod, const char *file,
+		       int line, uint32_t *out)
 {
 	uint64_t key = hmap_hash_str(name, mod ? mod->id : 0);
 	struct rfunc *f;
@@ -365,7 +365,8 @@ static int resolve(struct profile *p, struct rloc *l)
 			file = NULL;
 			if (dwarf_formudata(dwarf_attr(d, DW_AT_call_line, &attr), &v) == 0)
 				line = v;
-			if (files && dwarf_formudata(dwarf_attr(d, DW_AT_call_file, &attr), &v) == 0)
+			if (files &&
+			    dwarf_formudata(dwarf_attr(d, DW_AT_call_file, &attr), &v) == 0)
 				file = absolute(dwarf_filesrc(files, v, NULL, NULL), comp_dir, fbuf,
 						sizeof(fbuf));
 		}

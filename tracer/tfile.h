@@ -15,23 +15,23 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define TF_MAGIC	 "PERFTRC\n"
-#define TF_VERSION	 1
-#define TF_HEADER_SIZE	 64
-#define TF_MAX_REC	 (1u << 24) /* no record is larger than 16 MiB */
-#define TF_MAX_FRAMES	 2048
+#define TF_MAGIC       "PERFTRC\n"
+#define TF_VERSION     1
+#define TF_HEADER_SIZE 64
+#define TF_MAX_REC     (1u << 24) /* no record is larger than 16 MiB */
+#define TF_MAX_FRAMES  2048
 
 struct tf_header {
 	char magic[8];
 	uint32_t version;
-	uint32_t header_size;	  /* TF_HEADER_SIZE */
+	uint32_t header_size;	    /* TF_HEADER_SIZE */
 	uint64_t start_realtime_ns; /* CLOCK_REALTIME at the start */
-	uint64_t start_mono_ns;	  /* CLOCK_MONOTONIC at the start: time 0 of the records */
-	uint32_t hz;		  /* requested rate per thread */
-	uint32_t flags;		  /* TF_F_* */
-	uint32_t stack_bytes;	  /* size of the stack copy per sample */
+	uint64_t start_mono_ns;	    /* CLOCK_MONOTONIC at the start: time 0 of the records */
+	uint32_t hz;		    /* requested rate per thread */
+	uint32_t flags;		    /* TF_F_* */
+	uint32_t stack_bytes;	    /* size of the stack copy per sample */
 	uint32_t max_frames;
-	uint32_t endian;	  /* 0x01020304 as written */
+	uint32_t endian; /* 0x01020304 as written */
 	uint32_t reserved[3];
 };
 _Static_assert(sizeof(struct tf_header) == TF_HEADER_SIZE, "header layout");
@@ -58,20 +58,12 @@ enum tf_type {
 	TF_WAIT = 7, /* what blocked samples wait on, interned */
 	TF_SAMPLE = 8,
 	TF_PROC_END = 9,
-	TF_END = 10, /* the last record of a complete file */
+	TF_END = 10,  /* the last record of a complete file */
 	TF_COMM = 11, /* a thread changed its name */
 };
 
 /* Thread states of a sample (also the order of the report's `states`). */
-enum tf_state {
-	TS_CPU = 0,
-	TS_IO_FILE,
-	TS_IO_NET,
-	TS_LOCK,
-	TS_SLEEP,
-	TS_OTHER,
-	TS_NR
-};
+enum tf_state { TS_CPU = 0, TS_IO_FILE, TS_IO_NET, TS_LOCK, TS_SLEEP, TS_OTHER, TS_NR };
 
 /* TF_SAMPLE flags */
 enum {
@@ -85,9 +77,9 @@ enum {
 enum tf_module_kind { TFM_FILE = 0, TFM_VDSO = 1 };
 
 enum tf_end_reason {
-	TFE_EXITED = 0,	  /* every traced process ended */
+	TFE_EXITED = 0,	   /* every traced process ended */
 	TFE_SIGNALLED = 1, /* perftrace was asked to stop (SIGINT, SIGTERM, SIGHUP) */
-	TFE_DURATION = 2, /* --duration elapsed */
+	TFE_DURATION = 2,  /* --duration elapsed */
 };
 
 /* Fixed parts of the records; variable parts follow as described. */
@@ -127,9 +119,9 @@ struct tf_thread_end {
 };
 
 struct tf_wait {
-	uint32_t id; /* >= 1 */
+	uint32_t id;	/* >= 1 */
 	uint32_t state; /* enum tf_state */
-	/* then: str target */
+			/* then: str target */
 };
 
 struct tf_sample {
@@ -143,7 +135,7 @@ struct tf_sample {
 	uint16_t nframes;
 	int32_t syscall;  /* -1 when not in a system call */
 	uint32_t wait_id; /* 0: none */
-	uint16_t weight;  /* due ticks it stands for: 1, plus those missed while it could not stop */
+	uint16_t weight; /* due ticks it stands for: 1, plus those missed while it could not stop */
 	uint16_t pad;
 	/* then: uint64_t pc[nframes], innermost first */
 };
@@ -176,7 +168,7 @@ struct tf_writer {
 	int err;
 	char *buf;
 	size_t len, cap;
-	size_t rec;	/* start of the record being built, or (size_t)-1 */
+	size_t rec; /* start of the record being built, or (size_t)-1 */
 	uint64_t last_flush_ns;
 };
 

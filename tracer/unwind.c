@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <libunwind.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "compiler.h"
@@ -16,8 +17,8 @@
 
 /* Exported by libunwind, not declared in its public headers. */
 extern int UNW_OBJ(dwarf_search_unwind_table)(unw_addr_space_t as, unw_word_t ip,
-					       unw_dyn_info_t *di, unw_proc_info_t *pi,
-					       int need_unwind_info, void *arg);
+					      unw_dyn_info_t *di, unw_proc_info_t *pi,
+					      int need_unwind_info, void *arg);
 
 #define DW_EH_PE_udata4	 0x03
 #define DW_EH_PE_sdata4	 0x0b
@@ -127,35 +128,37 @@ static int access_mem(unw_addr_space_t as, unw_word_t addr, unw_word_t *valp, in
 	return read_mem(arg, addr, valp, sizeof(*valp)) < 0 ? -UNW_EINVAL : 0;
 }
 
-static int access_reg(unw_addr_space_t as, unw_regnum_t reg, unw_word_t *valp, int write,
-		      void *arg)
+/* Where each of libunwind's x86-64 registers is in the ptrace register set. */
+static const size_t reg_offset[] = {
+    [UNW_X86_64_RAX] = offsetof(struct user_regs_struct, rax),
+    [UNW_X86_64_RDX] = offsetof(struct user_regs_struct, rdx),
+    [UNW_X86_64_RCX] = offsetof(struct user_regs_struct, rcx),
+    [UNW_X86_64_RBX] = offsetof(struct user_regs_struct, rbx),
+    [UNW_X86_64_RSI] = offsetof(struct user_regs_struct, rsi),
+    [UNW_X86_64_RDI] = offsetof(struct user_regs_struct, rdi),
+    [UNW_X86_64_RBP] = offsetof(struct user_regs_struct, rbp),
+    [UNW_X86_64_RSP] = offsetof(struct user_regs_struct, rsp),
+    [UNW_X86_64_R8] = offsetof(struct user_regs_struct, r8),
+    [UNW_X86_64_R9] = offsetof(struct user_regs_struct, r9),
+    [UNW_X86_64_R10] = offsetof(struct user_regs_struct, r10),
+    [UNW_X86_64_R11] = offsetof(struct user_regs_struct, r11),
+    [UNW_X86_64_R12] = offsetof(struct user_regs_struct, r12),
+    [UNW_X86_64_R13] = offsetof(struct user_regs_struct, r13),
+    [UNW_X86_64_R14] = offsetof(struct user_regs_struct, r14),
+    [UNW_X86_64_R15] = offsetof(struct user_regs_struct, r15),
+    [UNW_X86_64_RIP] = offsetof(struct user_regs_struct, rip),
+};
+
+static int access_reg(unw_addr_space_t as, unw_regnum_t reg, unw_word_t *valp, int write, void *arg)
 {
 	const struct unwind_input *in = arg;
-	const struct user_regs_struct *r = in->regs;
 
 	(void)as;
 	if (write)
 		return -UNW_EREADONLYREG;
-	switch (reg) {
-	case UNW_X86_64_RAX: *valp = r->rax; break;
-	case UNW_X86_64_RDX: *valp = r->rdx; break;
-	case UNW_X86_64_RCX: *valp = r->rcx; break;
-	case UNW_X86_64_RBX: *valp = r->rbx; break;
-	case UNW_X86_64_RSI: *valp = r->rsi; break;
-	case UNW_X86_64_RDI: *valp = r->rdi; break;
-	case UNW_X86_64_RBP: *valp = r->rbp; break;
-	case UNW_X86_64_RSP: *valp = r->rsp; break;
-	case UNW_X86_64_R8: *valp = r->r8; break;
-	case UNW_X86_64_R9: *valp = r->r9; break;
-	case UNW_X86_64_R10: *valp = r->r10; break;
-	case UNW_X86_64_R11: *valp = r->r11; break;
-	case UNW_X86_64_R12: *valp = r->r12; break;
-	case UNW_X86_64_R13: *valp = r->r13; break;
-	case UNW_X86_64_R14: *valp = r->r14; break;
-	case UNW_X86_64_R15: *valp = r->r15; break;
-	case UNW_X86_64_RIP: *valp = r->rip; break;
-	default: return -UNW_EBADREG;
-	}
+	if (reg < 0 || (size_t)reg >= ARRAY_SIZE(reg_offset))
+		return -UNW_EBADREG;
+	memcpy(valp, (const char *)in->regs + reg_offset[reg], sizeof(*valp));
 	return 0;
 }
 
@@ -191,14 +194,14 @@ static int get_proc_name(unw_addr_space_t as, unw_word_t addr, char *buf, size_t
 }
 
 static unw_accessors_t accessors = {
-	.find_proc_info = find_proc_info,
-	.put_unwind_info = put_unwind_info,
-	.get_dyn_info_list_addr = get_dyn_info_list_addr,
-	.access_mem = access_mem,
-	.access_reg = access_reg,
-	.access_fpreg = access_fpreg,
-	.resume = resume,
-	.get_proc_name = get_proc_name,
+    .find_proc_info = find_proc_info,
+    .put_unwind_info = put_unwind_info,
+    .get_dyn_info_list_addr = get_dyn_info_list_addr,
+    .access_mem = access_mem,
+    .access_reg = access_reg,
+    .access_fpreg = access_fpreg,
+    .resume = resume,
+    .get_proc_name = get_proc_name,
 };
 
 int unwinder_init(struct unwinder *u)

@@ -11,8 +11,8 @@
 #include <sys/user.h>
 
 struct wait_info {
-	int state;	   /* enum tf_state */
-	char target[256];  /* "" when there is nothing to name */
+	int state;	  /* enum tf_state */
+	char target[256]; /* "" when there is nothing to name */
 };
 
 /*

@@ -6,7 +6,8 @@
 #include <ctime>
 #include <vector>
 
-namespace geo {
+namespace geo
+{
 
 static double now()
 {
@@ -16,7 +17,9 @@ static double now()
 }
 
 struct Shape {
-	virtual ~Shape() {}
+	virtual ~Shape()
+	{
+	}
 	virtual double area(double until) const = 0;
 };
 

@@ -33,8 +33,8 @@ static struct tl_result run(const char *const *argv, const char *dir)
 Test(errors, no_such_command)
 {
 	char *dir = tl_tmpdir("tr-nocmd");
-	const char *argv[] = {tt_perftrace(), "record", "-o", "x.ptrace", "--", "no-such-cmd-xyz",
-			      NULL};
+	const char *argv[] = {tt_perftrace(), "record",		 "-o", "x.ptrace",
+			      "--",	      "no-such-cmd-xyz", NULL};
 	struct tl_result r = run(argv, dir);
 
 	cr_assert(r.exited && r.code == 127, "%s", tl_status_str(&r));
@@ -78,8 +78,7 @@ Test(errors, ptrace_refused_says_why)
 	waitpid(pid, &status, 0);
 	cr_assert(r.exited && r.code != 0);
 	one_line(&r);
-	cr_assert(strstr(r.err, "ptrace refused") && strstr(r.err, "already traced"), "%s",
-		  r.err);
+	cr_assert(strstr(r.err, "ptrace refused") && strstr(r.err, "already traced"), "%s", r.err);
 	tl_rm_rf(dir);
 }
 
@@ -199,9 +198,8 @@ Test(errors, not_a_sample_file)
 	struct tl_result r;
 
 	cr_assert(asprintf(&path, "%s/garbage", dir) > 0);
-	cr_assert_eq(tl_write_file(path, "this is not a sample file at all, not even close...\n",
-				   52),
-		     0);
+	cr_assert_eq(
+	    tl_write_file(path, "this is not a sample file at all, not even close...\n", 52), 0);
 	const char *argv[] = {tt_perftrace(), "report", "-i", path, NULL};
 	r = run(argv, dir);
 	cr_assert(r.exited && r.code == 1, "%s", tl_status_str(&r));
@@ -290,8 +288,8 @@ Test(errors, random_bytes_after_a_good_header_never_crash)
 		for (int k = 0; k < 8; k++)
 			copy[64 + rand() % (len - 64)] = (char)rand();
 		cr_assert_eq(tl_write_file(path, copy, len), 0);
-		const char *argv[] = {tt_perftrace(), "report", "-i", path, "--format", "json",
-				      "-o", "/dev/null", NULL};
+		const char *argv[] = {tt_perftrace(), "report", "-i",	     path, "--format",
+				      "json",	      "-o",	"/dev/null", NULL};
 		r = run(argv, dir);
 		cr_assert(r.exited, "round %d: %s", round, tl_status_str(&r));
 		cr_assert(r.code == 0 || r.code == 1, "round %d: exit %d", round, r.code);

@@ -33,8 +33,8 @@ static double tree_check(const cJSON *node)
 		kids += tree_check(c);
 	}
 	/* a node's samples are its own plus its children's */
-	cr_assert_eq(tt_num(node, "self_samples") + kids, tt_num(node, "total_samples"),
-		     "node %s", tl_json_str(node, "name"));
+	cr_assert_eq(tt_num(node, "self_samples") + kids, tt_num(node, "total_samples"), "node %s",
+		     tl_json_str(node, "name"));
 	return tt_num(node, "total_samples");
 }
 
@@ -145,8 +145,8 @@ static char *report_to(const char *file, const char *dir, const char *format, co
 	char *out;
 
 	cr_assert(asprintf(&out, "%s/%s", dir, name) > 0);
-	const char *argv[] = {tt_perftrace(), "report", "-i", file, "--format", format, "-o", out,
-			      NULL};
+	const char *argv[] = {tt_perftrace(), "report", "-i", file, "--format",
+			      format,	      "-o",	out,  NULL};
 	cr_assert_eq(tl_run(&r, argv, NULL, dir, NULL, 30), 0);
 	cr_assert(r.exited && r.code == 0, "%s: %s", format, r.err);
 	return out;
@@ -218,9 +218,10 @@ Test(formats, svg_flame_graph)
 		boxes++;
 	cr_assert_gt(boxes, 10);
 	if (tl_have("python3")) {
-		const char *argv[] = {"python3", "-c",
-				      "import sys, xml.dom.minidom; xml.dom.minidom.parse(sys.argv[1])",
-				      svg_path, NULL};
+		const char *argv[] = {
+		    "python3", "-c",
+		    "import sys, xml.dom.minidom; xml.dom.minidom.parse(sys.argv[1])", svg_path,
+		    NULL};
 
 		cr_assert_eq(tl_run(&r, argv, NULL, dir, NULL, 30), 0);
 		cr_assert(r.exited && r.code == 0, "not well-formed XML: %s", r.err);
@@ -234,10 +235,25 @@ Test(formats, annotate_instructions_and_lines)
 	const char *cmd[] = {tl_prog("trace_cxx"), "0.6", NULL};
 	struct tl_result r;
 	char *file = tt_record(&r, dir, 500, NULL, cmd, NULL);
-	const char *argv[] = {tt_perftrace(), "annotate", "-i", file,
-			      "geo::Circle::area(double) const", NULL};
+	const char *argv[] = {
+	    tt_perftrace(), "annotate", "-i", file, "geo::Circle::area(double) const", NULL};
 	double self_sum = 0, loop_line = 0;
-	int insns = 0;
+	int insns = 0, n = 0;
+	char *src, *srcpath, key[64];
+
+	/* the line of the inner loop's multiply-add, wherever formatting put it */
+	cr_assert(asprintf(&srcpath, "%s/tests/progs/trace_cxx.cc", tl_srcdir()) > 0);
+	src = tl_read_file(srcpath, NULL);
+	cr_assert_not_null(src, "cannot read %s", srcpath);
+	for (char *p = src, *nl; p; p = nl ? nl + 1 : NULL) {
+		nl = strchr(p, '\n');
+		n++;
+		if (nl)
+			*nl = 0;
+		if (strstr(p, "3.14159"))
+			break;
+	}
+	snprintf(key, sizeof(key), "trace_cxx.cc:%d", n);
 
 	cr_assert_eq(tl_run(&r, argv, NULL, dir, NULL, 30), 0);
 	cr_assert(r.exited && r.code == 0, "%s", r.err);
@@ -250,8 +266,7 @@ Test(formats, annotate_instructions_and_lines)
 		if (sscanf(line, " %lf %lf %31[0-9a-f]:", &self, &total, addr) == 3) {
 			insns++;
 			self_sum += self;
-		} else if (sscanf(line, " %lf %lf", &self, &total) == 2 &&
-			   strstr(line, "trace_cxx.cc:30")) {
+		} else if (sscanf(line, " %lf %lf", &self, &total) == 2 && strstr(line, key)) {
 			loop_line = self;
 		}
 	}
@@ -260,7 +275,7 @@ Test(formats, annotate_instructions_and_lines)
 	cr_assert_gt(self_sum, 90, "self shares add up to %.2f", self_sum);
 	cr_assert_leq(self_sum, 100.01);
 	/* the multiply-add line of the inner loop holds most of it */
-	cr_assert_gt(loop_line, 40, "line 30 has %.2f%%", loop_line);
+	cr_assert_gt(loop_line, 40, "%s has %.2f%%", key, loop_line);
 	tl_rm_rf(dir);
 }
 
@@ -279,5 +294,28 @@ Test(formats, annotate_unknown_or_ambiguous_function)
 	cr_assert_eq(tl_run(&r, a2, NULL, dir, NULL, 30), 0);
 	cr_assert(r.exited && r.code == 1);
 	cr_assert(strstr(r.err, "matches 2 functions"), "%s", r.err);
+	tl_rm_rf(dir);
+}
+
+Test(formats, very_deep_stacks_stay_parseable)
+{
+	char *dir = tl_tmpdir("tr-deep");
+	const char *cmd[] = {tl_prog("trace_stack"), "recurse", "900", "0.3", NULL};
+	struct tl_result r;
+	char *file = tt_record(&r, dir, 200, NULL, cmd, NULL);
+	cJSON *rep, *n;
+	int depth = 0;
+
+	cr_assert(r.exited && r.code == 0, "%s", r.err);
+	/* 900 frames would nest JSON too deep for cJSON: the tree stops at 480 levels */
+	rep = tt_report(file, dir);
+	for (n = cJSON_GetObjectItem(rep, "tree");
+	     cJSON_GetArraySize(cJSON_GetObjectItem(n, "children"));
+	     n = cJSON_GetArrayItem(cJSON_GetObjectItem(n, "children"), 0))
+		depth++;
+	cr_assert_eq(depth, 480);
+	cr_assert(cJSON_IsTrue(cJSON_GetObjectItem(n, "children_omitted")));
+	cr_assert_gt(tt_num(n, "total_samples"), 20);
+	cr_assert_gt(tt_num(tt_func(rep, "bottom"), "total_samples"), 40);
 	tl_rm_rf(dir);
 }

@@ -131,8 +131,8 @@ Test(record, attach_then_detach_leaves_target_running)
 	pid = tt_spawn(cmd, traced_out);
 	usleep(200000);
 	snprintf(pidbuf, sizeof(pidbuf), "%d", pid);
-	const char *rec[] = {tt_perftrace(), "record", "-q", "-F", "500", "-o", file, "-p", pidbuf,
-			     "--duration", "0.4", NULL};
+	const char *rec[] = {tt_perftrace(), "record", "-q",   "-F",	     "500", "-o",
+			     file,	     "-p",     pidbuf, "--duration", "0.4", NULL};
 	cr_assert_eq(tl_run(&r, rec, NULL, dir, NULL, 30), 0);
 	cr_assert(r.exited && r.code == 0, "%s: %s", tl_status_str(&r), r.err);
 	st = tt_proc_state(pid);
@@ -161,8 +161,8 @@ Test(record, sigterm_stops_the_workload_as_perf_does)
 	cJSON *rep;
 
 	cr_assert(asprintf(&file, "%s/t.ptrace", dir) > 0);
-	const char *rec[] = {tt_perftrace(), "record", "-q", "-o", file, "--", cmd[0], cmd[1], cmd[2],
-			     NULL};
+	const char *rec[] = {tt_perftrace(), "record", "-q",   "-o",   file,
+			     "--",	     cmd[0],   cmd[1], cmd[2], NULL};
 	pid = tt_spawn(rec, "/dev/null");
 	usleep(500000);
 	kill(pid, SIGTERM);
@@ -188,8 +188,8 @@ Test(record, killed_tracer_leaves_a_readable_file_and_a_running_target)
 	cr_assert(asprintf(&out, "%s/k.out", dir) > 0);
 	target = tt_spawn(cmd, out);
 	snprintf(pidbuf, sizeof(pidbuf), "%d", target);
-	const char *rec[] = {tt_perftrace(), "record", "-q", "-F", "997", "-o", file, "-p", pidbuf,
-			     NULL};
+	const char *rec[] = {tt_perftrace(), "record", "-q", "-F",   "997",
+			     "-o",	     file,     "-p", pidbuf, NULL};
 	tracer = tt_spawn(rec, "/dev/null");
 	usleep(400000);
 	kill(tracer, SIGKILL);
@@ -244,8 +244,8 @@ Test(record, sigint_in_attach_mode_detaches_and_the_target_runs_on)
 	cr_assert(asprintf(&out, "%s/i.out", dir) > 0);
 	target = tt_spawn(cmd, out);
 	snprintf(pidbuf, sizeof(pidbuf), "%d", target);
-	const char *rec[] = {tt_perftrace(), "record", "-q", "-F", "500", "-o", file, "-p", pidbuf,
-			     NULL};
+	const char *rec[] = {tt_perftrace(), "record", "-q", "-F",   "500",
+			     "-o",	     file,     "-p", pidbuf, NULL};
 	tracer = tt_spawn(rec, "/dev/null");
 	usleep(400000);
 	kill(tracer, SIGINT);

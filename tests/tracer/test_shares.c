@@ -45,7 +45,8 @@ Test(shares, cpu_split_across_functions_and_threads)
 	/* per thread: the on-CPU share of each worker, sorted */
 	cJSON_ArrayForEach(t, cJSON_GetObjectItem(rep, "threads"))
 	{
-		double n = tt_num(t, "samples"), on = tt_num(cJSON_GetObjectItem(t, "states"), "cpu");
+		double n = tt_num(t, "samples"),
+		       on = tt_num(cJSON_GetObjectItem(t, "states"), "cpu");
 
 		nthreads++;
 		if (n > 0 && on / n > 0.05 && k < 3)

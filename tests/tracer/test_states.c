@@ -36,7 +36,8 @@ Test(states, socket_read_from_local_server)
 	/* the client waits for the 5 ms answer after each 5 ms of work */
 	share = 100.0 * tt_num(cJSON_GetObjectItem(fetch, "states"), "io_net") /
 		tt_num(tt_func(rep, "main"), "total_samples");
-	cr_assert(share > 35 && share < 65, "client blocked on the socket %.1f%% of its time", share);
+	cr_assert(share > 35 && share < 65, "client blocked on the socket %.1f%% of its time",
+		  share);
 	cr_assert_gt(state_pct(fetch, "io_net"), 90, "fetch_reply is io_net %.1f%%",
 		     state_pct(fetch, "io_net"));
 	cr_assert_lt(state_pct(tt_func(rep, "compute"), "cpu"), 100.01);

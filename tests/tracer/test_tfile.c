@@ -29,8 +29,12 @@ static char *write_sample_file(size_t *len)
 	struct tf_writer w;
 	struct tf_thread th = {.tid = 42, .pid = 41, .time_ns = 7};
 	struct tf_wait wt = {.id = 1, .state = TS_IO_NET};
-	struct tf_sample s = {.tid = 42, .time_ns = 1000, .state = TS_IO_NET, .nframes = 3,
-			      .syscall = 0, .wait_id = 1};
+	struct tf_sample s = {.tid = 42,
+			      .time_ns = 1000,
+			      .state = TS_IO_NET,
+			      .nframes = 3,
+			      .syscall = 0,
+			      .wait_id = 1};
 	uint64_t pcs[3] = {0x401000, 0x401234, 0x7f0000001000};
 	char *data;
 	int fd;

@@ -72,8 +72,8 @@ Test(unwind, through_libc_and_libm)
 	cr_assert_gt(lm.with, 10, "no samples below by_angle:\n%s", folded);
 	cr_assert_geq(lm.complete * 100, lm.with * 97);
 	cr_assert(strstr(folded, ";by_angle;__atan2") || strstr(folded, ";by_angle;atan2") ||
-			  strstr(folded, ";by_angle;__ieee754_atan2") ||
-			  strstr(folded, ";by_angle;__log1p") || strstr(folded, ";by_angle;log1p"),
+		      strstr(folded, ";by_angle;__ieee754_atan2") ||
+		      strstr(folded, ";by_angle;__log1p") || strstr(folded, ";by_angle;log1p"),
 		  "no libm frame under by_angle:\n%s", folded);
 }
 
@@ -108,8 +108,8 @@ Test(unwind, omitted_frame_pointers)
 	struct tally t = tally(folded, ";inner_fn", ENTRY "outer_fn;middle_fn;inner_fn");
 
 	cr_assert_gt(t.with, 100);
-	cr_assert_geq(t.complete * 100, t.with * 97, "%ld of %ld complete:\n%s", t.complete,
-		      t.with, folded);
+	cr_assert_geq(t.complete * 100, t.with * 97, "%ld of %ld complete:\n%s", t.complete, t.with,
+		      folded);
 }
 
 Test(unwind, cxx_names_are_demangled)
@@ -121,8 +121,8 @@ Test(unwind, cxx_names_are_demangled)
 	struct tally t = tally(folded, area, ENTRY "double geo::total_area<geo::Shape>(");
 
 	cr_assert_gt(t.with, 100, "no %s:\n%s", area, folded);
-	cr_assert_geq(t.complete * 100, t.with * 97, "%ld of %ld complete:\n%s", t.complete,
-		      t.with, folded);
+	cr_assert_geq(t.complete * 100, t.with * 97, "%ld of %ld complete:\n%s", t.complete, t.with,
+		      folded);
 	cr_assert_null(strstr(folded, "_ZN3geo"), "mangled names left:\n%s", folded);
 }
 
@@ -136,6 +136,6 @@ Test(unwind, static_binary)
 	cr_assert_str_eq(r.out, "static 1\n");
 	cr_assert_gt(t.with * 100, t.total * 85, "%ld of %ld in static_spin:\n%s", t.with, t.total,
 		     folded);
-	cr_assert_geq(t.complete * 100, t.with * 97, "%ld of %ld complete:\n%s", t.complete,
-		      t.with, folded);
+	cr_assert_geq(t.complete * 100, t.with * 97, "%ld of %ld complete:\n%s", t.complete, t.with,
+		      folded);
 }

@@ -56,8 +56,8 @@ cJSON *tt_report(const char *file, const char *dir)
 
 	if (asprintf(&out, "%s/report.json", dir) < 0)
 		abort();
-	const char *argv[] = {tt_perftrace(), "report", "-i", file, "--format", "json", "-o", out,
-			      NULL};
+	const char *argv[] = {tt_perftrace(), "report", "-i", file, "--format",
+			      "json",	      "-o",	out,  NULL};
 	cr_assert_eq(tl_run(&r, argv, NULL, dir, NULL, 60), 0);
 	cr_assert(r.exited && r.code == 0, "perftrace report: %s: %s", tl_status_str(&r), r.err);
 	j = tl_json_load(out);
