@@ -184,9 +184,17 @@ static void dist(const struct profile *p, size_t field, uint64_t *med, uint64_t 
 		free(v);
 		return;
 	}
-	for (size_t i = 0; i < n; i++) {
-		memcpy(&v[i], (const char *)&p->samples[i] + field, sizeof(v[i]));
-		sum += v[i];
+	n = 0;
+	for (size_t i = 0; i < p->nsamples; i++) {
+		/* a sample that held nothing has no cost to count */
+		if (p->samples[i].flags & TFS_NOT_HELD)
+			continue;
+		memcpy(&v[n], (const char *)&p->samples[i] + field, sizeof(v[n]));
+		sum += v[n++];
+	}
+	if (!n) {
+		free(v);
+		return;
 	}
 	qsort(v, n, sizeof(*v), cmp_u32);
 	*med = n % 2 ? v[n / 2] : ((uint64_t)v[n / 2 - 1] + v[n / 2]) / 2;

@@ -552,7 +552,10 @@ static void fire_timers(struct session *s, uint64_t now)
 			 */
 			if (t->missed < UINT16_MAX - 1)
 				t->missed++;
-		} else if (!(t->flags & TH_GROUP_STOP) && t->proc->exec_seen) {
+		} else if ((t->flags & TH_GROUP_STOP) && t->proc->exec_seen) {
+			/* stopped by job control: that is where its time goes */
+			sample_stopped(s, t, now);
+		} else if (t->proc->exec_seen) {
 			if (ptrace(PTRACE_INTERRUPT, t->tid, 0, 0) == 0) {
 				t->flags |= TH_INTERRUPTED;
 				s->inflight++;

@@ -129,6 +129,8 @@ void explain_eperm(pid_t pid, char *buf, size_t len);
 int sample_capture(struct session *s, struct tthread *t, int signal_stop);
 /* After the resume: unwind, classify, write. */
 void sample_commit(struct session *s, uint64_t resumed_ns);
+/* A sample of a thread in a job-control stop, which cannot be read (no stack). */
+void sample_stopped(struct session *s, struct tthread *t, uint64_t now);
 /* The register-only restart fix-up, for a stop in which no sample is taken. */
 void sample_fixup_only(struct session *s, struct tthread *t);
 /* Frees the interned wait targets. */

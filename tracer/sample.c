@@ -347,6 +347,24 @@ static int unwind(struct session *s, struct tproc *p, int *truncated)
 	return unwind_stack(&p->uw, &in, s->pcs, s->o->max_frames, truncated);
 }
 
+void sample_stopped(struct session *s, struct tthread *t, uint64_t now)
+{
+	struct tf_sample rec = {
+	    .tid = t->tid,
+	    .time_ns = now - s->t0,
+	    .state = TS_OTHER,
+	    .flags = TFS_NOT_HELD,
+	    .syscall = -1,
+	    .weight = 1,
+	};
+
+	rec.wait_id = intern_wait(s, TS_OTHER, "stopped (job control)");
+	tf_begin(&s->w, TF_SAMPLE, &rec, sizeof(rec));
+	tf_end_rec(&s->w);
+	t->samples++;
+	s->samples++;
+}
+
 void sample_commit(struct session *s, uint64_t resumed_ns)
 {
 	struct capture *c = &s->cap;

@@ -222,7 +222,8 @@ Test(record, under_the_preload_shim)
 
 		/* ASan must be the first library of a process: it cannot host a preload */
 		if (bin && memmem(bin, len, "libasan.so", 10))
-			cr_skip_test("a sanitizer build of perftrace cannot run with the shim preloaded");
+			cr_skip_test(
+			    "a sanitizer build of perftrace cannot run with the shim preloaded");
 	}
 	dir = tl_tmpdir("tr-shim");
 	cr_assert(asprintf(&env0, "LD_PRELOAD=%s", shim) > 0);
@@ -267,5 +268,56 @@ Test(record, sigint_in_attach_mode_detaches_and_the_target_runs_on)
 	rep = tt_report(file, dir);
 	cr_assert(cJSON_IsTrue(cJSON_GetObjectItem(rep, "complete")));
 	cr_assert_gt(tt_num(rep, "samples"), 100);
+	tl_rm_rf(dir);
+}
+
+Test(record, job_control_stops_stay_stops_and_count_as_time)
+{
+	char *dir = tl_tmpdir("tr-jobctl"), *file, *out, *bare_out, *a, *b;
+	const char *cmd[] = {tl_prog("trace_ticker"), "60", NULL};
+	int tracer, target, status;
+	double stopped_s;
+	cJSON *rep, *w;
+	char st;
+
+	cr_assert(asprintf(&file, "%s/j.ptrace", dir) > 0);
+	cr_assert(asprintf(&out, "%s/j.out", dir) > 0);
+	cr_assert(asprintf(&bare_out, "%s/bare.out", dir) > 0);
+	target = tt_spawn(cmd, bare_out);
+	cr_assert_eq(waitpid(target, &status, 0), target);
+	const char *rec[] = {tt_perftrace(), "record", "-q",   "-F",   "200", "-o",
+			     file,	     "--",     cmd[0], cmd[1], NULL};
+	tracer = tt_spawn(rec, out);
+	usleep(400000);
+	/* the ticker is perftrace's only child */
+	{
+		char path[64], buf[64] = "";
+		FILE *f;
+
+		snprintf(path, sizeof(path), "/proc/%d/task/%d/children", tracer, tracer);
+		f = fopen(path, "r");
+		cr_assert_not_null(f);
+		cr_assert_not_null(fgets(buf, sizeof(buf), f));
+		fclose(f);
+		target = atoi(buf);
+		cr_assert_gt(target, 0);
+	}
+	kill(target, SIGSTOP);
+	usleep(500000);
+	st = tt_proc_state(target);
+	kill(target, SIGCONT);
+	/* a traced process in a group stop shows as 't' */
+	cr_assert(st == 'T' || st == 't', "stopped target in state %c", st);
+	cr_assert_eq(waitpid(tracer, &status, 0), tracer);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "status %x", status);
+	a = tl_read_file(bare_out, NULL);
+	b = tl_read_file(out, NULL);
+	cr_assert_str_eq(b, a);
+	rep = tt_report(file, dir);
+	w = tt_wait(rep, "other", "stopped (job control)");
+	cr_assert_not_null(w, "the stopped time is missing");
+	/* two threads, stopped about half a second */
+	stopped_s = tt_num(w, "samples") * tt_num(rep, "sample_period_ns") / 2 / 1e9;
+	cr_assert(stopped_s > 0.35 && stopped_s < 0.75, "stopped for %.3f s", stopped_s);
 	tl_rm_rf(dir);
 }

@@ -33,7 +33,7 @@ char *tt_folded(const char *file, const char *dir);
 int tt_tree_has(const cJSON *node, const char *name);
 /* The process node of pid in the tree. */
 cJSON *tt_tree_proc(const cJSON *rep, int pid);
-/* Starts argv in the background with stdout to out_path; returns its pid. */
+/* Starts argv in the background with stdout to out_path; returns its pid (killed with the test). */
 int tt_spawn(const char *const *argv, const char *out_path);
 /* The state letter of /proc/pid/stat ('R', 'S', 'T', ...), or 0. */
 char tt_proc_state(int pid);
