@@ -7,7 +7,11 @@
 #     and under `perf record -e cpu-clock --call-graph dwarf` at the same
 #     rates; rounds interleave the configurations, and each figure is the
 #     median of its rounds;
-#   - the same workload with 64 threads, bare and at 100 Hz;
+#   - 64 threads at 100 Hz, bare and traced: a server-like workload (each
+#     thread computes in short bursts between 5 ms sleeps, 64 of them below the
+#     two CPUs' capacity) timing its compute bursts, and the CPU-bound
+#     workload split over 64 threads (oversubscribed: its wall time is up to
+#     the scheduler more than to perftrace);
 #   - `perftrace report` on a sample file of at least 100,000 samples.
 #
 # Prints slowdowns as ratios of median work times.  BENCH_ROUNDS (default 7)
@@ -19,6 +23,7 @@ PT=$B/perftrace
 W=$B/bench/tracer_work
 ROUNDS=${BENCH_ROUNDS:-7}
 UNITS=${BENCH_UNITS:-150000}
+SERVER_ITERS=${BENCH_SERVER_ITERS:-100}
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/perftrace-bench.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 
@@ -28,10 +33,11 @@ if command -v perf >/dev/null 2>&1 &&
 	have_perf=1
 fi
 
-# run CONFIG THREADS: prints the workload's own work time in seconds
+# run CONFIG THREADS [MODE]: prints the workload's own work time in seconds
 run() {
-	local cfg=$1 threads=$2 out
+	local cfg=$1 threads=$2 mode=${3:-cpu} out
 	local cmd=("$W" cpu "$threads" $((UNITS / threads)))
+	[ "$mode" = server ] && cmd=("$W" server "$threads" "$SERVER_ITERS")
 	rm -f "$tmp/rec.ptrace" "$tmp/perf.data"
 	case $cfg in
 	bare) out=$("${cmd[@]}") ;;
@@ -61,9 +67,11 @@ for ((r = 0; r < ROUNDS; r++)); do
 	done
 	times[bare64]+="$(run bare 64) "
 	times[pt64]+="$(run pt100 64) "
+	times[srv_bare]+="$(run bare 64 server) "
+	times[srv_pt]+="$(run pt100 64 server) "
 done
 declare -A med
-for c in "${configs[@]}" bare64 pt64; do
+for c in "${configs[@]}" bare64 pt64 srv_bare srv_pt; do
 	med[$c]=$(tr ' ' '\n' <<<"${times[$c]}" | grep . | median)
 done
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.3f", a / b}'; }
@@ -87,7 +95,10 @@ if [ $have_perf -eq 1 ]; then
 else
 	echo "perf: not usable here (not installed, or perf_event_paranoid forbids it)"
 fi
-printf '\n%-36s %10s %12s\n' "64 threads, $((UNITS / 64)) units each" "median s" "vs bare"
+printf '\n%-36s %10s %12s\n' "64 threads, server-like (compute s)" "median s" "vs bare"
+printf '%-36s %10.4f %12s\n' "bare" "${med[srv_bare]}" "1.000x"
+printf '%-36s %10.4f %11sx\n' "perftrace -F 100" "${med[srv_pt]}" "$(ratio "${med[srv_pt]}" "${med[srv_bare]}")"
+printf '\n%-36s %10s %12s\n' "64 threads, CPU-bound, oversubscribed" "median s" "vs bare"
 printf '%-36s %10.4f %12s\n' "bare" "${med[bare64]}" "1.000x"
 printf '%-36s %10.4f %11sx\n' "perftrace -F 100" "${med[pt64]}" "$(ratio "${med[pt64]}" "${med[bare64]}")"
 

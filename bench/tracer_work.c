@@ -4,6 +4,11 @@
  *                                   (a recursive descent into libm calls);
  *                                   prints "work_s S", the wall time from the
  *                                   start barrier to the last thread's end
+ *   tracer_work server THREADS ITERATIONS   each thread computes 20 units,
+ *                                   then sleeps 5 ms, ITERATIONS times (about
+ *                                   1.5% of a CPU per thread: 64 of them do not
+ *                                   saturate two); prints "work_s S", the mean
+ *                                   per thread of the wall time spent computing
  *   tracer_work sleep THREADS SECONDS   threads that sleep in 1 ms naps (for
  *                                   recording many samples cheaply)
  */
@@ -53,6 +58,26 @@ static void *cpu_worker(void *arg)
 	return NULL;
 }
 
+static double *busy; /* per thread: wall time spent computing (server) */
+
+static void *server_worker(void *arg)
+{
+	volatile double sink = 0;
+	struct timespec nap = {0, 5000000};
+	double *mine = arg;
+
+	pthread_barrier_wait(&start);
+	for (long it = 0; it < units; it++) {
+		double t0 = now();
+
+		for (int u = 0; u < 20; u++)
+			sink += descend(24, (double)u);
+		*mine += now() - t0;
+		nanosleep(&nap, NULL);
+	}
+	return NULL;
+}
+
 static void *sleeper(void *arg)
 {
 	struct timespec ts = {0, 1000000};
@@ -70,23 +95,38 @@ int main(int argc, char **argv)
 {
 	int n = argc > 2 ? atoi(argv[2]) : 1;
 	int cpu = argc > 1 && !strcmp(argv[1], "cpu");
+	int server = argc > 1 && !strcmp(argv[1], "server");
 	pthread_t *th;
 	double t0;
 
-	if (argc < 4 || n < 1 || (!cpu && strcmp(argv[1], "sleep"))) {
-		fprintf(stderr, "usage: tracer_work cpu|sleep THREADS UNITS|SECONDS\n");
+	if (argc < 4 || n < 1 || (!cpu && !server && strcmp(argv[1], "sleep"))) {
+		fprintf(stderr,
+			"usage: tracer_work cpu|server|sleep THREADS UNITS|ITERATIONS|SECONDS\n");
 		return 2;
 	}
 	units = atol(argv[3]);
 	secs = atof(argv[3]);
 	th = calloc(n, sizeof(*th));
+	busy = calloc(n, sizeof(*busy));
 	pthread_barrier_init(&start, NULL, n + 1);
 	for (int i = 0; i < n; i++)
-		pthread_create(&th[i], NULL, cpu ? cpu_worker : sleeper, NULL);
+		pthread_create(&th[i], NULL,
+			       cpu	? cpu_worker
+			       : server ? server_worker
+					: sleeper,
+			       &busy[i]);
 	pthread_barrier_wait(&start);
 	t0 = now();
 	for (int i = 0; i < n; i++)
 		pthread_join(th[i], NULL);
-	printf("work_s %.6f\n", now() - t0);
+	if (server) {
+		double sum = 0;
+
+		for (int i = 0; i < n; i++)
+			sum += busy[i];
+		printf("work_s %.6f\n", sum / n);
+	} else {
+		printf("work_s %.6f\n", now() - t0);
+	}
 	return 0;
 }
