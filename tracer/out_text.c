@@ -186,7 +186,7 @@ int report_text(FILE *f, struct profile *p, struct agg *a, const struct report_o
 		fprintf(f, " %s %.1f%%", state_names[s], pct(a->states[s], a->samples));
 	fprintf(f,
 		"\ntracer: each sample held its thread %s (median), %s (p99), %s (max), "
-		"of which copying took %s (median), %s (p99); "
+		"of which perftrace's own work (registers, stack copy) took %s (median), %s (p99); "
 		"%llu late, %llu lost, %llu stacks truncated, %llu calls restarted\n",
 		med, p99, mx, hmed, hp99, (unsigned long long)a->late, (unsigned long long)a->lost,
 		(unsigned long long)a->truncated_stacks, (unsigned long long)a->restarted);

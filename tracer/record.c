@@ -539,8 +539,14 @@ static void drain_events(struct session *s)
 	}
 }
 
-static void fire_timers(struct session *s, uint64_t now)
+/*
+ * Sends the interrupts that are due; the tids interrupted go to fired[]
+ * (at most max), for poll_fired().  Returns how many.
+ */
+static size_t fire_timers(struct session *s, uint64_t now, pid_t *fired, size_t max)
 {
+	size_t nfired = 0;
+
 	while (s->nheap && s->heap[0]->due_ns <= now) {
 		struct tthread *t = s->heap[0];
 
@@ -561,6 +567,8 @@ static void fire_timers(struct session *s, uint64_t now)
 				s->inflight++;
 				t->sched_ns = t->due_ns;
 				t->int_ns = mono_ns();
+				if (nfired < max)
+					fired[nfired++] = t->tid;
 			}
 		}
 		t->due_ns += next_interval(s);
@@ -568,6 +576,46 @@ static void fire_timers(struct session *s, uint64_t now)
 		if (t->due_ns < now)
 			t->due_ns = now + next_interval(s);
 		heap_down(s, 0);
+	}
+	return nfired;
+}
+
+/*
+ * Polls the threads just interrupted, by tid: waitpid(-1) would walk every
+ * tracee each time, which costs with many threads.  Returns when all have
+ * stopped or after SPIN_NS; whatever remains arrives through SIGCHLD.
+ */
+static void poll_fired(struct session *s, pid_t *fired, size_t n, uint64_t since)
+{
+	size_t left = n;
+
+	while (left && mono_ns() - since < SPIN_NS) {
+		for (size_t i = 0; i < n; i++) {
+			struct tthread *t;
+			int status;
+			pid_t got;
+
+			if (!fired[i])
+				continue;
+			t = thread_find(s, fired[i]);
+			if (!t || !(t->flags & TH_INTERRUPTED)) {
+				/* its stop was handled already */
+				fired[i] = 0;
+				left--;
+				continue;
+			}
+			got = waitpid(fired[i], &status, __WALL | WNOHANG);
+			if (got == 0)
+				continue;
+			fired[i] = 0;
+			left--;
+			if (got < 0)
+				continue; /* gone and reaped already */
+			if (WIFEXITED(status) || WIFSIGNALED(status))
+				handle_exit(s, got, status);
+			else if (WIFSTOPPED(status))
+				handle_stop(s, got, status);
+		}
 	}
 }
 
@@ -708,6 +756,8 @@ static void write_end(struct session *s)
 static void run_loop(struct session *s, uint64_t deadline)
 {
 	struct pollfd pfd = {.fd = s->sigfd, .events = POLLIN};
+	pid_t fired[256];
+	size_t nfired;
 
 	while (s->nlive > 0) {
 		uint64_t now = mono_ns(), wake;
@@ -724,7 +774,7 @@ static void run_loop(struct session *s, uint64_t deadline)
 			s->end_reason = TFE_DURATION;
 			break;
 		}
-		fire_timers(s, now);
+		nfired = fire_timers(s, now, fired, ARRAY_SIZE(fired));
 		drain_events(s);
 		/*
 		 * The stop of a thread running on another CPU arrives within
@@ -732,8 +782,7 @@ static void run_loop(struct session *s, uint64_t deadline)
 		 * the time it is held, so poll for a little while first (not
 		 * longer: a tracee woken onto our CPU waits while we poll).
 		 */
-		while (s->inflight > 0 && mono_ns() - now < SPIN_NS)
-			drain_events(s);
+		poll_fired(s, fired, nfired, now);
 		tf_maybe_flush(&s->w, now, FLUSH_NS);
 		wake = now + FLUSH_NS;
 		if (s->nheap && s->heap[0]->due_ns < wake)
