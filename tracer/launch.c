@@ -24,7 +24,8 @@
 
 int ptrace_opts(const struct record_opts *o)
 {
-	int opts = PTRACE_O_TRACECLONE | PTRACE_O_TRACEEXEC;
+	/* TRACESYSGOOD: restart.c follows some calls with PTRACE_SYSCALL */
+	int opts = PTRACE_O_TRACECLONE | PTRACE_O_TRACEEXEC | PTRACE_O_TRACESYSGOOD;
 
 	if (!o->no_children)
 		opts |= PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK;

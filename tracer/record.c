@@ -232,6 +232,7 @@ struct tproc *proc_add(struct session *s, pid_t pid, pid_t ppid, int write_recor
 		return NULL;
 	p->pid = pid;
 	p->ppid = ppid;
+	p->pidfd = -1;
 	p->exec_seen = write_record;
 	if (unwinder_init(&p->uw) < 0) {
 		free(p);
@@ -270,6 +271,8 @@ static void proc_end(struct session *s, struct tproc *p, int status)
 	*pp = p->next;
 	vmas_free(&p->vmas);
 	unwinder_destroy(&p->uw);
+	if (p->pidfd >= 0)
+		close(p->pidfd);
 	free(p);
 }
 
@@ -312,7 +315,6 @@ struct tthread *thread_add(struct session *s, pid_t tid, struct tproc *p)
 	t->tid = tid;
 	t->proc = p;
 	t->heap_idx = (size_t)-1;
-	t->rs_nr = -1;
 	t->rb_nr = -1;
 	read_comm(tid, t->comm, sizeof(t->comm));
 	t->hnext = s->threads[h];
@@ -355,7 +357,44 @@ static void thread_end(struct session *s, struct tthread *t)
 static void resume(struct tthread *t, int sig)
 {
 	t->flags &= ~TH_GROUP_STOP;
-	ptrace(PTRACE_CONT, t->tid, 0, (void *)(long)sig);
+	ptrace(t->rs_track ? PTRACE_SYSCALL : PTRACE_CONT, t->tid, 0, (void *)(long)sig);
+}
+
+/*
+ * A syscall stop: only the calls restart.c follows make them.  At the
+ * entry, note that the call is under way; at the exit, the call either
+ * ended (stop following it) or was interrupted again by a sample, which is
+ * taken here (the exit stop consumed the interrupt) and repairs it again.
+ */
+static int handle_syscall_stop(struct session *s, struct tthread *t)
+{
+	int sampled = 0, interrupted = !!(t->flags & TH_INTERRUPTED);
+
+	if (interrupted) {
+		t->flags &= ~TH_INTERRUPTED;
+		s->inflight--;
+	}
+	if (t->rs_track == RS_ENTERING) {
+		t->rs_track = RS_IN_CALL;
+		if (interrupted)
+			sampled = sample_capture(s, t, 0, 0) == 0;
+	} else if (t->rs_track == RS_IN_CALL) {
+		t->rs_track = 0;
+		/*
+		 * An interrupt sent while it was at the entry stop is still
+		 * pending and fails the call with EINTR without a stop of its
+		 * own: repair it all the same (restart_call leaves a real
+		 * signal's EINTR alone).
+		 */
+		if (interrupted)
+			sampled = sample_capture(s, t, 0, 1) == 0;
+		else
+			sample_fixup_only(s, t, 1);
+	}
+	if (interrupted && !sampled)
+		t->missed = 0;
+	resume(t, 0);
+	return sampled;
 }
 
 static void refresh_comm(struct session *s, struct tthread *t)
@@ -465,14 +504,23 @@ static void handle_stop(struct session *s, pid_t tid, int status)
 		}
 	}
 	if (t->flags & TH_DETACHING) {
-		if (event == 0) {
+		if (event == 0 && sig == (SIGTRAP | 0x80)) {
+			if (t->rs_track == RS_IN_CALL)
+				sample_fixup_only(s, t, 1);
+			ptrace(PTRACE_DETACH, tid, 0, 0);
+		} else if (event == 0) {
 			ptrace(PTRACE_DETACH, tid, 0, (void *)(long)sig);
 		} else {
 			if (!(event == PTRACE_EVENT_STOP && is_stop_signal(sig)))
-				sample_fixup_only(s, t);
+				sample_fixup_only(s, t, 0);
 			ptrace(PTRACE_DETACH, tid, 0, 0);
 		}
 		thread_end(s, t);
+		return;
+	}
+	if (event == 0 && sig == (SIGTRAP | 0x80)) {
+		if (handle_syscall_stop(s, t))
+			sample_commit(s, mono_ns());
 		return;
 	}
 	if (t->flags & TH_INTERRUPTED) {
@@ -481,7 +529,7 @@ static void handle_stop(struct session *s, pid_t tid, int status)
 		s->inflight--;
 		if (t->proc->exec_seen && event != PTRACE_EVENT_EXEC &&
 		    !(event == PTRACE_EVENT_STOP && is_stop_signal(sig)))
-			sampled = sample_capture(s, t, event == 0) == 0;
+			sampled = sample_capture(s, t, event == 0, 0) == 0;
 		else if (event == PTRACE_EVENT_EXEC)
 			t->lost += 1 + t->missed, s->lost += 1 + t->missed;
 		if (!sampled)
@@ -510,7 +558,9 @@ static void handle_stop(struct session *s, pid_t tid, int status)
 			resume(t, 0);
 		break;
 	case 0:
-		/* signal-delivery-stop: deliver it as it came */
+		/* signal-delivery-stop: deliver it as it came (a handler may run: stop following a
+		 * call) */
+		t->rs_track = 0;
 		resume(t, sig);
 		break;
 	default:

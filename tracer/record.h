@@ -44,7 +44,13 @@ struct tproc {
 	struct vmas vmas;
 	struct unwinder uw;
 	int nthreads;
+	int pidfd; /* opened when a socket's timeout must be read, else -1 */
 	struct tproc *next;
+};
+
+enum {
+	RS_ENTERING = 1, /* resumed with PTRACE_SYSCALL into the restarted call */
+	RS_IN_CALL = 2,	 /* inside it: its syscall-exit stop comes next */
 };
 
 enum {
@@ -64,10 +70,11 @@ struct tthread {
 	uint64_t samples, lost;
 	uint32_t missed; /* ticks that came due while the interrupt was in flight */
 	char comm[16];
-	/* restarting a call the kernel returns EINTR from (see sample.c) */
-	uint64_t rs_pc, rs_sp, rs_first_ns;
-	long rs_nr, rs_orig, rs_written;
-	unsigned long long rs_vcsw;
+	/* restarting a call the kernel returns EINTR from (see restart.c) */
+	int rs_track;	      /* RS_*: following a restarted timed wait */
+	uint64_t rs_first_ns; /* when perftrace first interrupted that wait */
+	long rs_orig;	      /* epoll_wait's timeout, as the program asked */
+	long rs_nr;	      /* the call being followed */
 	/* the call a restart_syscall continues (the kernel hides it) */
 	uint64_t rb_pc;
 	long rb_nr;
@@ -125,14 +132,27 @@ int attach_process(struct session *s, pid_t pid);
 void explain_eperm(pid_t pid, char *buf, size_t len);
 
 /* sample.c */
-/* While t is stopped: registers, stack copy, restart fix-up.  0 or -errno. */
-int sample_capture(struct session *s, struct tthread *t, int signal_stop);
+/*
+ * While t is stopped: registers, stack copy, restart fix-up (same: see
+ * restart_call).  0 or -errno.
+ */
+int sample_capture(struct session *s, struct tthread *t, int signal_stop, int same);
 /* After the resume: unwind, classify, write. */
 void sample_commit(struct session *s, uint64_t resumed_ns);
 /* A sample of a thread in a job-control stop, which cannot be read (no stack). */
 void sample_stopped(struct session *s, struct tthread *t, uint64_t now);
+/*
+ * restart.c: if the stopped thread t was failed with EINTR by the stop in a
+ * call the kernel does not restart, restarts it (or ends it as its timeout
+ * would) through PTRACE_SETREGSET, and sets t->rs_track when the call must be
+ * followed to its exit (it leaves t->rs_track alone when it does nothing).
+ * r: its registers, modified.  same: t is at the
+ * syscall-exit stop of a call perftrace restarted before.  Returns 1 if it
+ * changed the call.
+ */
+int restart_call(struct tthread *t, struct user_regs_struct *r, int same);
 /* The register-only restart fix-up, for a stop in which no sample is taken. */
-void sample_fixup_only(struct session *s, struct tthread *t);
+void sample_fixup_only(struct session *s, struct tthread *t, int same);
 /* Frees the interned wait targets. */
 void waits_free(struct session *s);
 /* Writes the TF_MAPS_RESET/TF_MAP (and new TF_MODULE) records of p. */

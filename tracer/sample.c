@@ -2,17 +2,8 @@
  * One sample: what happens while the thread is stopped (sample_capture: its
  * registers and one process_vm_readv of the top of its stack), and what
  * happens after it was resumed (sample_commit: unwind from the copy, classify
- * the wait, write the record).
- *
- * Interrupting a thread that waits in a system call makes the call return
- * early.  The kernel restarts most calls by itself (-ERESTARTSYS and
- * friends, rewound when the thread resumes), but some return EINTR after any
- * stop (signal(7): epoll_wait, socket calls with timeouts, semop, ...).  For
- * those, when no real signal is pending, perftrace restarts the call by
- * rewinding the thread to its syscall instruction; a relative epoll timeout
- * is shortened by the time already waited since perftrace first restarted
- * that same wait, so a wait can last at most one sample period longer than
- * without perftrace, and never forever.
+ * the wait, write the record).  The repair of system calls the interrupt
+ * breaks is in restart.c.
  */
 #include <elf.h>
 #include <errno.h>
@@ -44,13 +35,6 @@ static int get_regs(pid_t tid, struct user_regs_struct *r)
 	return ptrace(PTRACE_GETREGSET, tid, (void *)NT_PRSTATUS, &io) < 0 ? -errno : 0;
 }
 
-static int set_regs(pid_t tid, struct user_regs_struct *r)
-{
-	struct iovec io = {r, sizeof(*r)};
-
-	return ptrace(PTRACE_SETREGSET, tid, (void *)NT_PRSTATUS, &io) < 0 ? -errno : 0;
-}
-
 /* Copies [sp, sp + len) page by page, so that a read stops at the stack's end. */
 static size_t copy_stack(pid_t tid, uint64_t sp, unsigned char *buf, size_t len)
 {
@@ -74,99 +58,16 @@ static size_t copy_stack(pid_t tid, uint64_t sp, unsigned char *buf, size_t len)
 	return got < 0 ? 0 : (size_t)got;
 }
 
-/*
- * From /proc/tid/status: whether a signal is pending and not blocked (then an
- * EINTR is real and must stay), and the voluntary context switches so far.
- * Returns 0, or -1 if the file could not be read.
- */
-static int read_status(pid_t tid, int *pending, unsigned long long *vcsw)
-{
-	char path[64], line[128];
-	unsigned long long pnd = 0, shd = 0, blk = 0;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)tid);
-	f = fopen(path, "re");
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f)) {
-		sscanf(line, "SigPnd: %llx", &pnd);
-		sscanf(line, "ShdPnd: %llx", &shd);
-		sscanf(line, "SigBlk: %llx", &blk);
-		sscanf(line, "voluntary_ctxt_switches: %llu", vcsw);
-	}
-	fclose(f);
-	*pending = ((pnd | shd) & ~blk) != 0;
-	return 0;
-}
-
-/* 1 if the two bytes before pc are a syscall instruction (0f 05). */
-static int after_syscall_insn(struct tthread *t, uint64_t pc)
-{
-	unsigned char b[2];
-	struct iovec l = {b, 2}, r = {(void *)(uintptr_t)(pc - 2), 2};
-
-	if (!t->proc->maps_ok || vmas_read(&t->proc->vmas, pc - 2, b, 2) < 0) {
-		if (process_vm_readv(t->tid, &l, 1, &r, 1, 0) != 2)
-			return 0;
-	}
-	return b[0] == 0x0f && b[1] == 0x05;
-}
-
-/*
- * Rewinds an EINTR'd call that the kernel would not restart; see the top of
- * the file.  A restarted epoll wait is recognised when it is interrupted
- * again by its registers and by the thread's voluntary context switches: a
- * thread that stayed in the restarted wait switched exactly twice since (it
- * went to sleep, then into this stop); one that returned and waited anew
- * switched more often.
- */
-static int restart_call(struct tthread *t, struct user_regs_struct *r)
-{
-	long nr = (long)r->orig_rax;
-	unsigned long long vcsw = 0;
-	int pending;
-
-	if ((long)r->rax != -EINTR || !syscall_eintr_on_stop(nr) ||
-	    read_status(t->tid, &pending, &vcsw) < 0 || pending || !after_syscall_insn(t, r->rip))
-		return 0;
-	if (nr == SYS_epoll_wait || nr == SYS_epoll_pwait) {
-		long timeout = (long)(int)r->r10;
-		uint64_t now = mono_ns();
-
-		if (timeout >= 0) {
-			if (t->rs_nr != nr || t->rs_pc != r->rip || t->rs_sp != r->rsp ||
-			    t->rs_written != timeout || vcsw != t->rs_vcsw + 2) {
-				/* a new wait: remember how long it asked for */
-				t->rs_nr = nr;
-				t->rs_pc = r->rip;
-				t->rs_sp = r->rsp;
-				t->rs_orig = timeout;
-				t->rs_first_ns = now;
-			}
-			timeout = t->rs_orig - (long)((now - t->rs_first_ns) / 1000000);
-			if (timeout < 0)
-				timeout = 0;
-			t->rs_written = timeout;
-			t->rs_vcsw = vcsw;
-			r->r10 = (uint64_t)timeout;
-		}
-	}
-	r->rax = r->orig_rax;
-	r->rip -= 2;
-	return set_regs(t->tid, r) == 0;
-}
-
-void sample_fixup_only(struct session *s, struct tthread *t)
+void sample_fixup_only(struct session *s, struct tthread *t, int same)
 {
 	struct user_regs_struct r;
 
 	(void)s;
 	if (get_regs(t->tid, &r) == 0 && (long)r.orig_rax >= 0)
-		restart_call(t, &r);
+		restart_call(t, &r, same);
 }
 
-int sample_capture(struct session *s, struct tthread *t, int signal_stop)
+int sample_capture(struct session *s, struct tthread *t, int signal_stop, int same)
 {
 	struct capture *c = &s->cap;
 	int err;
@@ -197,7 +98,7 @@ int sample_capture(struct session *s, struct tthread *t, int signal_stop)
 			t->rb_pc = c->regs.rip;
 			t->rb_nr = (long)c->regs.orig_rax;
 		}
-		if (!signal_stop && restart_call(t, &fix))
+		if (!signal_stop && restart_call(t, &fix, same))
 			c->flags |= TFS_RESTARTED;
 	}
 	if (!s->o->floor) {

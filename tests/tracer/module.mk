@@ -15,7 +15,7 @@ $(foreach t,$(TRACER_SUITES),$(eval $(call test_binary,tracer,$(t))))
 CHECK_SERIAL += $(B)/tests/tracer/test_shares $(B)/tests/tracer/test_states
 
 TRACE_PROGS := trace_split trace_net trace_waits trace_stack trace_nofp trace_cxx trace_fork \
-	       trace_ticker trace_static
+	       trace_ticker trace_static trace_timeouts
 PROG_CFLAGS_trace_split := -pthread
 PROG_CFLAGS_trace_net := -pthread
 PROG_CFLAGS_trace_waits := -pthread

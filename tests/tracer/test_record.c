@@ -321,3 +321,23 @@ Test(record, job_control_stops_stay_stops_and_count_as_time)
 	cr_assert(stopped_s > 0.35 && stopped_s < 0.75, "stopped for %.3f s", stopped_s);
 	tl_rm_rf(dir);
 }
+
+Test(record, timed_waits_time_out_on_time)
+{
+	char *dir = tl_tmpdir("tr-timeouts");
+	const char *cmd[] = {tl_prog("trace_timeouts"), NULL};
+	const int rates[] = {99, 997};
+	struct tl_result b, r;
+
+	cr_assert_eq(tl_run(&b, cmd, NULL, dir, NULL, 30), 0);
+	cr_assert(b.exited && b.code == 0, "bare run: %s%s", b.out, b.err);
+	for (size_t i = 0; i < 2; i++) {
+		char *file = tt_record(&r, dir, rates[i], NULL, cmd, NULL);
+
+		/* socket, signal, semaphore and epoll timeouts, each 0.3 s */
+		cr_assert(r.exited && r.code == 0, "at %d Hz: %s%s", rates[i], r.out, r.err);
+		cr_assert_str_eq(r.out, b.out);
+		unlink(file);
+	}
+	tl_rm_rf(dir);
+}
