@@ -239,6 +239,8 @@ int profile_aggregate(struct profile *p, struct agg *a)
 			a->truncated_stacks++;
 		if (s->flags & TFS_RESTARTED)
 			a->restarted++;
+		if (s->flags & TFS_REPEATED)
+			a->repeated++;
 		for (size_t k = 0; k < n; k++) {
 			struct rfunc *f = &p->funcs[st[k].func];
 

@@ -255,6 +255,7 @@ int report_json(FILE *f, struct profile *p, struct agg *a, const struct report_o
 	cJSON_AddNumberToObject(tr, "samples_lost", (double)a->lost);
 	cJSON_AddNumberToObject(tr, "stacks_truncated", (double)a->truncated_stacks);
 	cJSON_AddNumberToObject(tr, "calls_restarted", (double)a->restarted);
+	cJSON_AddNumberToObject(tr, "samples_repeated", (double)a->repeated);
 	cJSON_AddItemToObject(root, "processes", processes(p));
 	cJSON_AddItemToObject(root, "threads", threads(p));
 	cJSON_AddItemToObject(root, "functions", functions(p, a));

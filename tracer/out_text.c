@@ -187,9 +187,11 @@ int report_text(FILE *f, struct profile *p, struct agg *a, const struct report_o
 	fprintf(f,
 		"\ntracer: each sample held its thread %s (median), %s (p99), %s (max), "
 		"of which perftrace's own work (registers, stack copy) took %s (median), %s (p99); "
-		"%llu late, %llu lost, %llu stacks truncated, %llu calls restarted\n",
+		"%llu late, %llu lost, %llu stacks truncated, %llu calls restarted, %llu samples "
+		"repeated without a stop\n",
 		med, p99, mx, hmed, hp99, (unsigned long long)a->late, (unsigned long long)a->lost,
-		(unsigned long long)a->truncated_stacks, (unsigned long long)a->restarted);
+		(unsigned long long)a->truncated_stacks, (unsigned long long)a->restarted,
+		(unsigned long long)a->repeated);
 	if (!a->samples) {
 		fprintf(f, "\nno samples\n");
 		return ferror(f) ? -EIO : 0;

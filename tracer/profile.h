@@ -203,7 +203,7 @@ struct agg {
 	struct wsum *ws; /* by samples, descending */
 	size_t nws;
 	uint32_t *by_self, *by_total; /* function indices, sorted */
-	uint64_t samples, late, lost, truncated_stacks, restarted;
+	uint64_t samples, late, lost, truncated_stacks, restarted, repeated;
 	uint64_t stop_median_ns, stop_p99_ns, stop_max_ns;
 	double stop_mean_ns;
 	uint64_t hold_median_ns, hold_p99_ns;

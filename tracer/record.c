@@ -315,6 +315,8 @@ struct tthread *thread_add(struct session *s, pid_t tid, struct tproc *p)
 	t->tid = tid;
 	t->proc = p;
 	t->heap_idx = (size_t)-1;
+	t->sc_fd = -1;
+	t->rs_nr = -1;
 	t->rb_nr = -1;
 	read_comm(tid, t->comm, sizeof(t->comm));
 	t->hnext = s->threads[h];
@@ -350,6 +352,9 @@ static void thread_end(struct session *s, struct tthread *t)
 	*pp = t->hnext;
 	t->proc->nthreads--;
 	s->nlive--;
+	if (t->sc_fd >= 0)
+		close(t->sc_fd);
+	free(t->last_pcs);
 	free(t);
 }
 
@@ -611,7 +616,7 @@ static size_t fire_timers(struct session *s, uint64_t now, pid_t *fired, size_t 
 		} else if ((t->flags & TH_GROUP_STOP) && t->proc->exec_seen) {
 			/* stopped by job control: that is where its time goes */
 			sample_stopped(s, t, now);
-		} else if (t->proc->exec_seen) {
+		} else if (t->proc->exec_seen && !sample_repeat(s, t, now)) {
 			if (ptrace(PTRACE_INTERRUPT, t->tid, 0, 0) == 0) {
 				t->flags |= TH_INTERRUPTED;
 				s->inflight++;
@@ -913,6 +918,15 @@ int trace_record(const struct record_opts *o)
 	 */
 	if (setpriority(PRIO_PROCESS, 0, TRACER_NICE) < 0)
 		errno = 0;
+	/* a /proc/TID/syscall descriptor per blocked thread (sample_repeat) */
+	{
+		struct rlimit rl;
+
+		if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+			rl.rlim_cur = rl.rlim_max;
+			setrlimit(RLIMIT_NOFILE, &rl);
+		}
+	}
 	if (o->duration_s > 0)
 		deadline = mono_ns() + (uint64_t)(o->duration_s * 1e9);
 	run_loop(s, deadline);

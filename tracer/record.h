@@ -75,6 +75,17 @@ struct tthread {
 	uint64_t rs_first_ns; /* when perftrace first interrupted that wait */
 	long rs_orig;	      /* epoll_wait's timeout, as the program asked */
 	long rs_nr;	      /* the call being followed */
+	/* the last sample, when it was taken blocked in a call (see sample_repeat) */
+	int sc_fd; /* /proc/TID/syscall, -1 until needed */
+	int last_blocked;
+	uint64_t last_sc[9]; /* nr, 6 arguments, sp, pc, as /proc/TID/syscall shows them */
+	struct user_regs_struct last_regs;
+	size_t last_stack_len;
+	uint64_t *last_pcs;
+	uint16_t last_n, last_cap;
+	uint8_t last_state, last_flags;
+	int32_t last_syscall;
+	uint32_t last_wait;
 	/* the call a restart_syscall continues (the kernel hides it) */
 	uint64_t rb_pc;
 	long rb_nr;
@@ -85,6 +96,7 @@ struct tthread {
 struct capture {
 	struct tthread *t;
 	struct user_regs_struct regs;
+	uint64_t raw_sc[9]; /* the call as /proc/TID/syscall would show it */
 	uint64_t stop_seen_ns;
 	unsigned char *stack;
 	size_t stack_len;
@@ -110,7 +122,7 @@ struct session {
 	int sigfd;
 	int stop_requested; /* 1: stop asked for; 2: asked twice */
 	int end_reason;
-	uint64_t samples, lost, late;
+	uint64_t samples, lost, late, repeated;
 	struct capture cap;
 	uint64_t *pcs;
 	struct wait_ent *waits[256];
@@ -139,6 +151,15 @@ void explain_eperm(pid_t pid, char *buf, size_t len);
 int sample_capture(struct session *s, struct tthread *t, int signal_stop, int same);
 /* After the resume: unwind, classify, write. */
 void sample_commit(struct session *s, uint64_t resumed_ns);
+/*
+ * Before interrupting t: if its last sample found it blocked in a call and
+ * /proc/TID/syscall shows it in a call with the same number, arguments,
+ * stack pointer and instruction, its stack is read as it is now (the thread
+ * is asleep: no stop needed) and unwound with the registers of that sample;
+ * if that gives the same frames, the thread is where it was, and the sample
+ * is written again without stopping it.  Returns 1 if it did.
+ */
+int sample_repeat(struct session *s, struct tthread *t, uint64_t now);
 /* A sample of a thread in a job-control stop, which cannot be read (no stack). */
 void sample_stopped(struct session *s, struct tthread *t, uint64_t now);
 /*

@@ -7,6 +7,7 @@
  */
 #include <elf.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -80,6 +81,15 @@ int sample_capture(struct session *s, struct tthread *t, int signal_stop, int sa
 	if (err)
 		return err;
 	c->t = t;
+	c->raw_sc[0] = c->regs.orig_rax;
+	c->raw_sc[1] = c->regs.rdi;
+	c->raw_sc[2] = c->regs.rsi;
+	c->raw_sc[3] = c->regs.rdx;
+	c->raw_sc[4] = c->regs.r10;
+	c->raw_sc[5] = c->regs.r8;
+	c->raw_sc[6] = c->regs.r9;
+	c->raw_sc[7] = c->regs.rsp;
+	c->raw_sc[8] = c->regs.rip;
 	if ((long)c->regs.orig_rax >= 0) {
 		long rax = (long)c->regs.rax;
 		struct user_regs_struct fix = c->regs;
@@ -93,7 +103,7 @@ int sample_capture(struct session *s, struct tthread *t, int signal_stop, int sa
 		 */
 		if ((long)c->regs.orig_rax == SYS_restart_syscall) {
 			if (t->rb_pc == c->regs.rip && t->rb_nr >= 0)
-				c->regs.orig_rax = t->rb_nr;
+				c->raw_sc[0] = c->regs.orig_rax = t->rb_nr;
 		} else if (rax == -516 /* -ERESTART_RESTARTBLOCK */) {
 			t->rb_pc = c->regs.rip;
 			t->rb_nr = (long)c->regs.orig_rax;
@@ -266,6 +276,8 @@ void sample_stopped(struct session *s, struct tthread *t, uint64_t now)
 	s->samples++;
 }
 
+static void remember(struct session *s, struct tthread *t, const struct tf_sample *rec);
+
 void sample_commit(struct session *s, uint64_t resumed_ns)
 {
 	struct capture *c = &s->cap;
@@ -320,4 +332,100 @@ void sample_commit(struct session *s, uint64_t resumed_ns)
 	tf_end_rec(&s->w);
 	t->samples += rec.weight;
 	s->samples += rec.weight;
+	remember(s, t, &rec);
+}
+
+/* Keeps what sample_repeat() needs when the sample found t in a call. */
+static void remember(struct session *s, struct tthread *t, const struct tf_sample *rec)
+{
+	t->last_blocked = 0;
+	/* (a timed wait that restart.c follows is not repeated: see sample_repeat) */
+	if (s->o->floor || !(rec->flags & TFS_IN_SYSCALL))
+		return;
+	if (rec->nframes > t->last_cap) {
+		uint64_t *n = realloc(t->last_pcs, rec->nframes * sizeof(*n));
+
+		if (!n)
+			return;
+		t->last_pcs = n;
+		t->last_cap = rec->nframes;
+	}
+	t->last_regs = s->cap.regs;
+	t->last_stack_len = s->cap.stack_len;
+	memcpy(t->last_pcs, s->pcs, rec->nframes * sizeof(*s->pcs));
+	memcpy(t->last_sc, s->cap.raw_sc, sizeof(t->last_sc));
+	t->last_n = rec->nframes;
+	t->last_state = rec->state;
+	t->last_flags = rec->flags & ~(TFS_LATE | TFS_RESTARTED);
+	t->last_syscall = rec->syscall;
+	t->last_wait = rec->wait_id;
+	t->last_blocked = 1;
+}
+
+int sample_repeat(struct session *s, struct tthread *t, uint64_t now)
+{
+	char path[64], buf[320];
+	unsigned long long v[9];
+	struct tf_sample rec = {0};
+	ssize_t n;
+
+	if (!t->last_blocked || t->rs_track)
+		return 0;
+	if (t->sc_fd < 0) {
+		snprintf(path, sizeof(path), "/proc/%d/syscall", (int)t->tid);
+		t->sc_fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (t->sc_fd < 0) {
+			t->last_blocked = 0; /* out of descriptors: interrupt as usual */
+			return 0;
+		}
+	}
+	n = pread(t->sc_fd, buf, sizeof(buf) - 1, 0);
+	if (n <= 0)
+		return 0;
+	buf[n] = 0;
+	/* "nr arg1 .. arg6 sp pc" while blocked in a call, "running" otherwise */
+	if (sscanf(buf, "%llu %llx %llx %llx %llx %llx %llx %llx %llx", &v[0], &v[1], &v[2], &v[3],
+		   &v[4], &v[5], &v[6], &v[7], &v[8]) != 9)
+		return 0;
+	/* a sleep that an earlier interrupt broke continues as restart_syscall */
+	if (v[0] == SYS_restart_syscall && t->rb_pc == v[8] && t->rb_nr >= 0)
+		v[0] = (unsigned long long)t->rb_nr;
+	for (int i = 0; i < 9; i++)
+		if (v[i] != t->last_sc[i])
+			return 0;
+	/* the same call at the same depth: from the same callers? */
+	{
+		struct unwind_input in = {
+		    .regs = &t->last_regs,
+		    .stack = s->cap.stack,
+		    .stack_start = t->last_regs.rsp,
+		    .vmas = &t->proc->vmas,
+		};
+		int truncated, nf;
+
+		in.stack_len =
+		    copy_stack(t->tid, t->last_regs.rsp, s->cap.stack, t->last_stack_len);
+		if (in.stack_len != t->last_stack_len)
+			return 0;
+		nf = unwind_stack(&t->proc->uw, &in, s->pcs, s->o->max_frames, &truncated);
+		if (nf != t->last_n || memcmp(s->pcs, t->last_pcs, nf * sizeof(*s->pcs)))
+			return 0;
+	}
+	rec.tid = t->tid;
+	rec.time_ns = now - s->t0;
+	rec.late_ns = (uint32_t)MIN(now - t->due_ns, UINT32_MAX);
+	rec.state = t->last_state;
+	/* /proc/TID/syscall shows a call only while the thread waits in it */
+	rec.flags = t->last_flags | TFS_BLOCKED | TFS_NOT_HELD | TFS_REPEATED;
+	rec.nframes = t->last_n;
+	rec.syscall = t->last_syscall;
+	rec.wait_id = t->last_wait;
+	rec.weight = 1;
+	tf_begin(&s->w, TF_SAMPLE, &rec, sizeof(rec));
+	tf_put(&s->w, t->last_pcs, t->last_n * sizeof(*t->last_pcs));
+	tf_end_rec(&s->w);
+	t->samples++;
+	s->samples++;
+	s->repeated++;
+	return 1;
 }

@@ -72,7 +72,8 @@ enum {
 	TFS_LATE = 1 << 2,	 /* taken more than a quarter period after its due time */
 	TFS_TRUNCATED = 1 << 3,	 /* the unwind stopped before the outermost frame */
 	TFS_RESTARTED = 1 << 4,	 /* perftrace restarted a call the kernel would not */
-	TFS_NOT_HELD = 1 << 5, /* taken without stopping the thread (it was job-control stopped) */
+	TFS_NOT_HELD = 1 << 5,	 /* taken without stopping the thread */
+	TFS_REPEATED = 1 << 6,	 /* blocked still in the call of its previous sample: repeated */
 };
 
 enum tf_module_kind { TFM_FILE = 0, TFM_VDSO = 1 };
