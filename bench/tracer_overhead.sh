@@ -104,8 +104,8 @@ printf '%-36s %10.4f %11sx\n' "perftrace -F 100" "${med[pt64]}" "$(ratio "${med[
 
 # perftrace report on >= 100,000 samples: 100 sleeping threads at 250 Hz for 4 s
 "$PT" record -q -F 250 -o "$tmp/big.ptrace" -- "$W" sleep 100 4 >/dev/null
-n=$("$PT" report -i "$tmp/big.ptrace" --format json | grep -m1 -o '"samples":[[:space:]]*[0-9]*' |
-	grep -o '[0-9]*$')
+"$PT" report -i "$tmp/big.ptrace" --format json -o "$tmp/big.json"
+n=$(grep -m1 -o '"samples":[[:space:]]*[0-9]*' "$tmp/big.json" | grep -o '[0-9]*$')
 for fmt in json text folded; do
 	rt=()
 	for ((r = 0; r < 3; r++)); do
