@@ -355,6 +355,7 @@ static void thread_end(struct session *s, struct tthread *t)
 	if (t->sc_fd >= 0)
 		close(t->sc_fd);
 	free(t->last_pcs);
+	free(t->last_ra);
 	free(t);
 }
 
@@ -873,7 +874,8 @@ int trace_record(const struct record_opts *o)
 	s->rng = real_ns() | 1;
 	s->cap.stack = malloc(o->stack_bytes ? o->stack_bytes : 1);
 	s->pcs = calloc(o->max_frames + 1, sizeof(*s->pcs));
-	if (!s->cap.stack || !s->pcs)
+	s->ra_off = calloc(o->max_frames + 1, sizeof(*s->ra_off));
+	if (!s->cap.stack || !s->pcs || !s->ra_off)
 		error_msg_and_die("out of memory");
 
 	sigemptyset(&set);
@@ -957,6 +959,7 @@ out:
 	elfmod_free_all();
 	free(s->cap.stack);
 	free(s->pcs);
+	free(s->ra_off);
 	free(s->heap);
 	close(s->sigfd);
 	free(s);

@@ -79,8 +79,7 @@ struct tthread {
 	int sc_fd; /* /proc/TID/syscall, -1 until needed */
 	int last_blocked;
 	uint64_t last_sc[9]; /* nr, 6 arguments, sp, pc, as /proc/TID/syscall shows them */
-	struct user_regs_struct last_regs;
-	size_t last_stack_len;
+	uint32_t *last_ra;   /* where each return address was (from its sp) */
 	uint64_t *last_pcs;
 	uint16_t last_n, last_cap;
 	uint8_t last_state, last_flags;
@@ -125,6 +124,7 @@ struct session {
 	uint64_t samples, lost, late, repeated;
 	struct capture cap;
 	uint64_t *pcs;
+	uint32_t *ra_off; /* of the capture being committed (unwind_stack) */
 	struct wait_ent *waits[256];
 	uint32_t next_wait_id;
 };
@@ -152,12 +152,12 @@ int sample_capture(struct session *s, struct tthread *t, int signal_stop, int sa
 /* After the resume: unwind, classify, write. */
 void sample_commit(struct session *s, uint64_t resumed_ns);
 /*
- * Before interrupting t: if its last sample found it blocked in a call and
- * /proc/TID/syscall shows it in a call with the same number, arguments,
- * stack pointer and instruction, its stack is read as it is now (the thread
- * is asleep: no stop needed) and unwound with the registers of that sample;
- * if that gives the same frames, the thread is where it was, and the sample
- * is written again without stopping it.  Returns 1 if it did.
+ * Before interrupting t: if its last sample found it in a call and
+ * /proc/TID/syscall shows it waiting in a call with the same number,
+ * arguments, stack pointer and instruction, and the return addresses of that
+ * sample are still in their slots on its stack (read without a stop: it is
+ * asleep), the thread is where it was, and the sample is written again
+ * without stopping it.  Returns 1 if it did.
  */
 int sample_repeat(struct session *s, struct tthread *t, uint64_t now);
 /* A sample of a thread in a job-control stop, which cannot be read (no stack). */

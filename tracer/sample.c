@@ -20,6 +20,7 @@
 #include "record.h"
 #include "waits.h"
 
+#define IOV_BATCH      64	  /* return-address slots checked per process_vm_readv */
 #define MAPS_RELOAD_NS 2000000ull /* at most one /proc/PID/maps per 2 ms per process */
 
 struct wait_ent {
@@ -255,7 +256,7 @@ static int unwind(struct session *s, struct tproc *p, int *truncated)
 	    .vmas = &p->vmas,
 	};
 
-	return unwind_stack(&p->uw, &in, s->pcs, s->o->max_frames, truncated);
+	return unwind_stack(&p->uw, &in, s->pcs, s->o->max_frames, truncated, s->ra_off);
 }
 
 void sample_stopped(struct session *s, struct tthread *t, uint64_t now)
@@ -342,17 +343,23 @@ static void remember(struct session *s, struct tthread *t, const struct tf_sampl
 	/* (a timed wait that restart.c follows is not repeated: see sample_repeat) */
 	if (s->o->floor || !(rec->flags & TFS_IN_SYSCALL))
 		return;
+	for (int i = 1; i < rec->nframes; i++)
+		if (s->ra_off[i] == UINT32_MAX)
+			return; /* a frame that cannot be checked without a stop */
 	if (rec->nframes > t->last_cap) {
 		uint64_t *n = realloc(t->last_pcs, rec->nframes * sizeof(*n));
+		uint32_t *ra = realloc(t->last_ra, rec->nframes * sizeof(*ra));
 
-		if (!n)
+		if (n)
+			t->last_pcs = n;
+		if (ra)
+			t->last_ra = ra;
+		if (!n || !ra)
 			return;
-		t->last_pcs = n;
 		t->last_cap = rec->nframes;
 	}
-	t->last_regs = s->cap.regs;
-	t->last_stack_len = s->cap.stack_len;
 	memcpy(t->last_pcs, s->pcs, rec->nframes * sizeof(*s->pcs));
+	memcpy(t->last_ra, s->ra_off, rec->nframes * sizeof(*s->ra_off));
 	memcpy(t->last_sc, s->cap.raw_sc, sizeof(t->last_sc));
 	t->last_n = rec->nframes;
 	t->last_state = rec->state;
@@ -394,22 +401,22 @@ int sample_repeat(struct session *s, struct tthread *t, uint64_t now)
 		if (v[i] != t->last_sc[i])
 			return 0;
 	/* the same call at the same depth: from the same callers? */
-	{
-		struct unwind_input in = {
-		    .regs = &t->last_regs,
-		    .stack = s->cap.stack,
-		    .stack_start = t->last_regs.rsp,
-		    .vmas = &t->proc->vmas,
-		};
-		int truncated, nf;
+	for (int i = 1; i < t->last_n; i += IOV_BATCH) {
+		struct iovec l[IOV_BATCH], r[IOV_BATCH];
+		uint64_t got[IOV_BATCH];
+		int k, m = MIN(IOV_BATCH, t->last_n - i);
 
-		in.stack_len =
-		    copy_stack(t->tid, t->last_regs.rsp, s->cap.stack, t->last_stack_len);
-		if (in.stack_len != t->last_stack_len)
+		for (k = 0; k < m; k++) {
+			l[k].iov_base = &got[k];
+			l[k].iov_len = 8;
+			r[k].iov_base = (void *)(uintptr_t)(v[7] + t->last_ra[i + k]);
+			r[k].iov_len = 8;
+		}
+		if (process_vm_readv(t->tid, l, m, r, m, 0) != 8 * m)
 			return 0;
-		nf = unwind_stack(&t->proc->uw, &in, s->pcs, s->o->max_frames, &truncated);
-		if (nf != t->last_n || memcmp(s->pcs, t->last_pcs, nf * sizeof(*s->pcs)))
-			return 0;
+		for (k = 0; k < m; k++)
+			if (got[k] != t->last_pcs[i + k])
+				return 0;
 	}
 	rec.tid = t->tid;
 	rec.time_ns = now - s->t0;

@@ -229,7 +229,7 @@ void unwinder_destroy(struct unwinder *u)
 }
 
 int unwind_stack(struct unwinder *u, const struct unwind_input *in, uint64_t *pcs, int max,
-		 int *truncated)
+		 int *truncated, uint32_t *ra_off)
 {
 	unw_cursor_t c;
 	int n = 0, ret;
@@ -266,6 +266,18 @@ int unwind_stack(struct unwinder *u, const struct unwind_input *in, uint64_t *pc
 		/* A stack that does not grow towards the root is a broken unwind. */
 		if (sp <= prev_sp && n > 1)
 			break;
+		if (ra_off) {
+			/* a call pushed the return address just below the caller's sp */
+			uint64_t slot = sp - 8, word;
+
+			ra_off[n] = UINT32_MAX;
+			if (slot >= in->stack_start &&
+			    slot - in->stack_start + 8 <= in->stack_len) {
+				memcpy(&word, in->stack + (slot - in->stack_start), 8);
+				if (word == ip)
+					ra_off[n] = (uint32_t)(slot - in->stack_start);
+			}
+		}
 		pcs[n++] = ip;
 	}
 	*truncated = 1;

@@ -35,9 +35,12 @@ void unwinder_destroy(struct unwinder *u);
  * others are return addresses).  Returns the number of frames (>= 1);
  * *truncated is set when the unwind stopped before the outermost frame: 2
  * when it stopped at an address outside every known mapping (the caller's
- * mappings may be out of date), 1 otherwise.
+ * mappings may be out of date), 1 otherwise.  ra_off (NULL, or room for max
+ * entries) gets, for each frame i >= 1, the offset from stack_start of the
+ * word that holds its return address, UINT32_MAX where that is not a plain
+ * call's slot (a signal frame).
  */
 int unwind_stack(struct unwinder *u, const struct unwind_input *in, uint64_t *pcs, int max,
-		 int *truncated);
+		 int *truncated, uint32_t *ra_off);
 
 #endif
