@@ -21,6 +21,7 @@
 
 #include "compiler.h"
 #include "tfile.h"
+#include "unixdiag.h"
 #include "waits.h"
 
 enum arg_kind { A_NONE, A_FD, A_PATH, A_PATH_AT, A_FUTEX, A_SLEEP, A_POLL, A_EPOLL, A_WAIT };
@@ -247,6 +248,61 @@ static void load_inet(pid_t pid, const char *table, const char *proto, int v6)
 	fclose(f);
 }
 
+struct unix_sock {
+	unsigned long ino, peer;
+	char name[108];
+};
+
+struct unix_list {
+	struct unix_sock *v;
+	size_t n, cap;
+};
+
+static void collect_unix(void *ctx, unsigned long ino, unsigned long peer, const char *name)
+{
+	struct unix_list *l = ctx;
+
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 256;
+		struct unix_sock *nv = realloc(l->v, cap * sizeof(*nv));
+
+		if (!nv)
+			return;
+		l->v = nv;
+		l->cap = cap;
+	}
+	l->v[l->n].ino = ino;
+	l->v[l->n].peer = peer;
+	snprintf(l->v[l->n].name, sizeof(l->v[l->n].name), "%s", name);
+	l->n++;
+}
+
+/*
+ * The client end of a unix connection has no name of its own: name it by
+ * its peer's, the path the server listens on ("unix /run/app.sock").
+ */
+static void load_unix_peers(void)
+{
+	struct unix_list l = {0};
+
+	if (unixdiag_dump(collect_unix, &l) == 0) {
+		for (size_t i = 0; i < l.n; i++) {
+			if (l.v[i].name[0] || !l.v[i].peer)
+				continue;
+			for (size_t k = 0; k < l.n; k++) {
+				char desc[128];
+
+				if (l.v[k].ino != l.v[i].peer || !l.v[k].name[0])
+					continue;
+				snprintf(desc, sizeof(desc), "unix %s", l.v[k].name);
+				sock_put(l.v[i].ino, TS_IO_NET, desc);
+				break;
+			}
+		}
+	}
+	free(l.v);
+}
+
 static void load_unix(pid_t pid)
 {
 	char path[64], line[4352];
@@ -271,6 +327,7 @@ static void load_unix(pid_t pid)
 		sock_put(ino, TS_IO_NET, desc);
 	}
 	fclose(f);
+	load_unix_peers();
 }
 
 static void describe_socket(pid_t pid, unsigned long ino, struct wait_info *out)

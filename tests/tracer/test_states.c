@@ -53,6 +53,42 @@ Test(states, socket_read_from_local_server)
 	tl_rm_rf(dir);
 }
 
+Test(states, unix_socket_named_by_its_server_path)
+{
+	char *dir = tl_tmpdir("tr-unix"), *path, *target;
+	struct tl_result r;
+	cJSON *rep, *w;
+
+	cr_assert(asprintf(&path, "%s/app.sock", dir) > 0);
+	cr_assert(asprintf(&target, "unix %s", path) > 0);
+	const char *cmd[] = {tl_prog("trace_net"), "unix", path, "0.8", NULL};
+	char *file = tt_record(&r, dir, 200, NULL, cmd, NULL);
+
+	cr_assert(r.exited && r.code == 0, "%s: %s", tl_status_str(&r), r.err);
+	rep = tt_report(file, dir);
+	/*
+	 * Both ends wait on the path: the server's accepted socket carries it,
+	 * the client's own socket has no name and is named by its peer's.
+	 */
+	w = tt_wait(rep, "io_net", target);
+	cr_assert_not_null(w, "no wait on %s", target);
+	cr_assert_str_eq(tl_json_str(w, "target"), target);
+	{
+		const cJSON *f;
+		int client = 0, server = 0;
+
+		cJSON_ArrayForEach(f, cJSON_GetObjectItem(w, "functions"))
+		{
+			const char *n = tl_json_str(f, "name");
+
+			client |= n && !strcmp(n, "fetch_reply") && tt_num(f, "samples") > 30;
+			server |= n && !strcmp(n, "server") && tt_num(f, "samples") > 30;
+		}
+		cr_assert(client && server, "client %d, server %d", client, server);
+	}
+	tl_rm_rf(dir);
+}
+
 Test(states, file_reads_are_io_file)
 {
 	char *dir = tl_tmpdir("tr-file"), *data, *path;
