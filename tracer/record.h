@@ -1,7 +1,9 @@
 /*
  * perftrace record: the ptrace sampling session.  record.c runs the event
- * loop (threads, processes, timers, ptrace stops), launch.c starts or attaches
- * to the target and explains refusals, sample.c takes one sample.
+ * loop (timers, ptrace stops and events), tasks.c keeps the processes,
+ * threads and timer heap, launch.c starts or attaches to the target and
+ * explains refusals, sample.c takes one sample, restart.c repairs the calls
+ * a sample's interrupt breaks.
  */
 #ifndef PERFTRACE_RECORD_H
 #define PERFTRACE_RECORD_H
@@ -129,15 +131,36 @@ struct session {
 	uint32_t next_wait_id;
 };
 
+/* tasks.c: clocks, processes, threads, the timer heap */
 uint64_t mono_ns(void);
+uint64_t real_ns(void);
 struct tthread *thread_find(struct session *s, pid_t tid);
-/* Creates the records of a thread of p (or of the process read from /proc). */
+/*
+ * Adds thread tid of process p (NULL: the process named by /proc/TID/status,
+ * added if new), writes its TF_THREAD once the process has exec'd, and
+ * schedules its first sample within a period.  Returns NULL without memory.
+ */
 struct tthread *thread_add(struct session *s, pid_t tid, struct tproc *p);
+/* Writes TF_THREAD_END (counting an interrupt in flight as lost) and frees t. */
+void thread_end(struct session *s, struct tthread *t);
+void thread_write_record(struct session *s, struct tthread *t);
+/* Writes TF_COMM when the thread renamed itself. */
+void refresh_comm(struct session *s, struct tthread *t);
+void read_comm(pid_t tid, char *out, size_t len);
 struct tproc *proc_add(struct session *s, pid_t pid, pid_t ppid, int write_record);
+struct tproc *proc_find(struct session *s, pid_t pid);
+/* Ends p's threads, writes TF_PROC_END (status: wait status or -1) and frees p. */
+void proc_end(struct session *s, struct tproc *p, int status);
 void proc_write_record(struct session *s, struct tproc *p);
+/* The heap entry at i moved later: restore the order. */
+void heap_down(struct session *s, size_t i);
+/* A jittered interval: uniform in [0.5, 1.5) periods. */
+uint64_t next_interval(struct session *s);
+
+/* launch.c */
 int ptrace_opts(const struct record_opts *o);
 
-/* launch.c: returns 0 or -errno, after an error message. */
+/* launch.c: return 0 or -errno, after an error message. */
 int launch_command(struct session *s);
 int attach_process(struct session *s, pid_t pid);
 /* Why PTRACE_SEIZE of pid failed with EPERM, as a sentence. */
