@@ -7,9 +7,12 @@
  * its stop arrives through waitpid (woken by SIGCHLD on a signalfd), the
  * sample is captured, the thread resumed, and only then is the stack
  * unwound and the record written.  Events (clone, fork, exec, signals,
- * job-control stops) are handled in the same loop.  An interrupt whose stop
- * has not arrived when the next one is due (the thread sleeps
- * uninterruptibly) counts as a lost sample.
+ * job-control stops) are handled in the same loop.  A thread still waiting
+ * in the call of its last sample is sampled without a stop (sample_repeat).
+ * An interrupt whose stop has not arrived when the next one is due (no CPU
+ * for the thread, or an uninterruptible sleep) makes its sample, when it
+ * comes, stand for both ticks (the sample's weight): the thread had not
+ * moved.
  *
  * Stopping: the first SIGINT/SIGTERM/SIGHUP sends SIGTERM to a launched
  * command (as perf record does) and keeps recording until it exits; in
