@@ -91,7 +91,7 @@ static struct elfmod *new_mod(const char *path, int kind)
 	return m;
 }
 
-/* Opens path, or the map_files entry when path is not the mapped file. */
+/* Opens path, or the map_files entry when path is not the mapped file: an fd or -ENOENT. */
 static int open_mapped(pid_t pid, const char *path, uint64_t start, uint64_t end, uint64_t dev,
 		       uint64_t ino, struct stat *st)
 {
@@ -109,7 +109,7 @@ static int open_mapped(pid_t pid, const char *path, uint64_t start, uint64_t end
 		return fd;
 	if (fd >= 0)
 		close(fd);
-	return -1;
+	return -ENOENT;
 }
 
 static struct elfmod *file_mod(pid_t pid, const char *path, uint64_t start, uint64_t end,

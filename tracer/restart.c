@@ -38,8 +38,7 @@
 
 /*
  * From /proc/tid/status: whether a signal is pending and not blocked (then an
- * EINTR is real and must stay).  Returns 0, or -1 if the file could not be
- * read.
+ * EINTR is real and must stay).  Returns 0 or -errno.
  */
 static int read_status(pid_t tid, int *pending)
 {
@@ -50,7 +49,7 @@ static int read_status(pid_t tid, int *pending)
 	snprintf(path, sizeof(path), "/proc/%d/status", (int)tid);
 	f = fopen(path, "re");
 	if (!f)
-		return -1;
+		return -errno;
 	while (fgets(line, sizeof(line), f)) {
 		sscanf(line, "SigPnd: %llx", &pnd);
 		sscanf(line, "ShdPnd: %llx", &shd);
@@ -144,7 +143,7 @@ int restart_call(struct tthread *t, struct user_regs_struct *r, int same)
 {
 	long nr = (long)r->orig_rax, result;
 	uint64_t now = mono_ns();
-	int pending, epoll_ms = nr == SYS_epoll_wait || nr == SYS_epoll_pwait, timed;
+	int pending = 1, epoll_ms = nr == SYS_epoll_wait || nr == SYS_epoll_pwait, timed;
 	struct iovec io = {r, sizeof(*r)};
 	long long timeout = NO_TIMEOUT;
 

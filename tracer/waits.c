@@ -180,7 +180,7 @@ static void sock_put(unsigned long ino, int state, const char *desc)
 	snprintf(e->desc, sizeof(e->desc), "%s", desc);
 }
 
-/* "0100007F:1F90" (or 32 hex digits for IPv6) as "127.0.0.1:8080" / "[::1]:8080". */
+/* "0100007F:1F90" (or 32 hex digits for IPv6) as "127.0.0.1:8080" / "[::1]:8080"; 0 or -EINVAL. */
 static int fmt_addr(const char *hex, int v6, char *out, size_t len)
 {
 	unsigned int port;
@@ -188,12 +188,12 @@ static int fmt_addr(const char *hex, int v6, char *out, size_t len)
 	const char *colon = strchr(hex, ':');
 
 	if (!colon || sscanf(colon + 1, "%x", &port) != 1)
-		return -1;
+		return -EINVAL;
 	if (!v6) {
 		struct in_addr a;
 
 		if (sscanf(hex, "%8x", &a.s_addr) != 1)
-			return -1;
+			return -EINVAL;
 		inet_ntop(AF_INET, &a, ip, sizeof(ip));
 		snprintf(out, len, "%s:%u", ip, port);
 	} else {
@@ -201,7 +201,7 @@ static int fmt_addr(const char *hex, int v6, char *out, size_t len)
 		uint32_t w[4];
 
 		if (sscanf(hex, "%8x%8x%8x%8x", &w[0], &w[1], &w[2], &w[3]) != 4)
-			return -1;
+			return -EINVAL;
 		memcpy(&a, w, sizeof(a));
 		inet_ntop(AF_INET6, &a, ip, sizeof(ip));
 		snprintf(out, len, "[%s]:%u", ip, port);
@@ -346,7 +346,7 @@ static void describe_socket(pid_t pid, unsigned long ino, struct wait_info *out)
 	snprintf(out->target, sizeof(out->target), "%s", e ? e->desc : "socket");
 }
 
-/* Describes an fd; returns 0, or -1 if the fd could not be resolved. */
+/* Describes an fd; returns 0, or -errno if it could not be resolved (closed, gone). */
 static int describe_fd(pid_t pid, long fd, struct wait_info *out)
 {
 	char path[64], link[200];
@@ -357,7 +357,7 @@ static int describe_fd(pid_t pid, long fd, struct wait_info *out)
 	snprintf(path, sizeof(path), "/proc/%d/fd/%ld", (int)pid, fd);
 	n = readlink(path, link, sizeof(link) - 1);
 	if (n < 0)
-		return -1;
+		return -errno;
 	link[n] = 0;
 	if (sscanf(link, "socket:[%lu]", &ino) == 1) {
 		describe_socket(pid, ino, out);
