@@ -304,9 +304,14 @@ void sample_commit(struct session *s, uint64_t resumed_ns)
 		s->late++;
 	}
 	s->pcs[0] = c->regs.rip;
-	if (!s->o->floor) {
-		if (!p->maps_ok)
+	if (!p->maps_ok)
+		proc_load_maps(s, p);
+	if (s->o->floor) {
+		/* no stack, no classification: only where the thread was */
+		if (!pcs_mapped(p, s->pcs, 1) &&
+		    (p->maps_changed || resumed_ns - p->maps_ns > MAPS_RELOAD_NS))
 			proc_load_maps(s, p);
+	} else {
 		n = unwind(s, p, &truncated);
 		/*
 		 * Code we have not seen mapped (the loader still at work, a

@@ -341,3 +341,26 @@ Test(record, timed_waits_time_out_on_time)
 	}
 	tl_rm_rf(dir);
 }
+
+Test(record, floor_mode_takes_no_stacks)
+{
+	char *dir = tl_tmpdir("tr-floor");
+	const char *cmd[] = {tl_prog("trace_nofp"), "0.4", NULL};
+	const char *extra[] = {"--floor", NULL};
+	struct tl_result r;
+	char *file = tt_record(&r, dir, 500, extra, cmd, NULL), *folded, *save = NULL;
+	cJSON *rep;
+
+	cr_assert(r.exited && r.code == 0, "%s", r.err);
+	rep = tt_report(file, dir);
+	cr_assert(cJSON_IsTrue(cJSON_GetObjectItem(rep, "floor")));
+	cr_assert_gt(tt_num(rep, "samples"), 100);
+	/* where the thread was (with the functions inlined there), none of its callers */
+	folded = tt_folded(file, dir);
+	for (char *line = strtok_r(folded, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		cr_assert_null(strstr(line, ";main"), "a caller in: %s", line);
+		cr_assert_null(strstr(line, "middle_fn"), "a caller in: %s", line);
+	}
+	cr_assert_not_null(tt_func(rep, "inner_fn"));
+	tl_rm_rf(dir);
+}
