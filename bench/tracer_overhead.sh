@@ -10,8 +10,9 @@
 #   - 64 threads at 100 Hz, bare and traced: a server-like workload (each
 #     thread computes in short bursts between 5 ms sleeps, 64 of them below the
 #     two CPUs' capacity) timing its compute bursts, and the CPU-bound
-#     workload split over 64 threads (oversubscribed: its wall time is up to
-#     the scheduler more than to perftrace);
+#     workload split over 64 threads (oversubscribed: 64 threads on the
+#     machine's CPUs, timed from the first thread's start to the last one's
+#     end);
 #   - `perftrace report` on a sample file of at least 100,000 samples.
 #
 # Prints slowdowns as ratios of median work times.  BENCH_ROUNDS (default 7)
