@@ -346,7 +346,8 @@ static void remember(struct session *s, struct tthread *t, const struct tf_sampl
 {
 	t->last_blocked = 0;
 	/* (a timed wait that restart.c follows is not repeated: see sample_repeat) */
-	if (s->o->floor || !(rec->flags & TFS_IN_SYSCALL))
+	/* (a call counted as CPU work would be a wait when found asleep in it) */
+	if (s->o->floor || !(rec->flags & TFS_IN_SYSCALL) || rec->state == TS_CPU)
 		return;
 	for (int i = 1; i < rec->nframes; i++)
 		if (s->ra_off[i] == UINT32_MAX)
