@@ -299,9 +299,17 @@ static size_t fire_timers(struct session *s, uint64_t now, pid_t *fired, size_t 
 			}
 		}
 		t->due_ns += next_interval(s);
-		/* After a long stall, do not fire a burst to catch up. */
-		if (t->due_ns < now)
+		/*
+		 * After a stall of perftrace itself, do not fire a burst to
+		 * catch up: the ticks it slept through are lost samples.
+		 */
+		if (t->due_ns < now) {
+			uint64_t skipped = (now - t->due_ns) / s->period_ns;
+
+			t->lost += skipped;
+			s->lost += skipped;
 			t->due_ns = now + next_interval(s);
+		}
 		heap_down(s, 0);
 	}
 	return nfired;

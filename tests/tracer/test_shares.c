@@ -67,8 +67,8 @@ Test(shares, samples_convert_to_wall_time)
 	cJSON *rep = run_split(dir, 100, NULL), *t;
 	double period = tt_num(rep, "sample_period_ns");
 
-	/* jittered, but the mean interval per thread is the requested one */
-	cr_assert(fabs(period - 1e7) < 0.05e7, "mean interval %.0f ns at 100 Hz", period);
+	/* jittered, but the mean interval per thread is about the requested one */
+	cr_assert(fabs(period - 1e7) < 0.1e7, "mean interval %.0f ns at 100 Hz", period);
 	cJSON_ArrayForEach(t, cJSON_GetObjectItem(rep, "threads"))
 	{
 		double wall = tt_num(t, "samples") * period, dur = tt_num(t, "duration_ns");
