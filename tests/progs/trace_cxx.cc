@@ -1,5 +1,5 @@
 // C++ frames whose names must come out demangled:
-//   geo::Circle::area() const, called through a virtual call from
+//   geo::Circle::area(double) const, called through a virtual call from
 //   geo::total_area<geo::Shape>(std::vector<geo::Shape*> const&, double)
 #include <cstdio>
 #include <cstdlib>
