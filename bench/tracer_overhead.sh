@@ -24,7 +24,7 @@ PT=$B/perftrace
 W=$B/bench/tracer_work
 ROUNDS=${BENCH_ROUNDS:-7}
 UNITS=${BENCH_UNITS:-150000}
-SERVER_ITERS=${BENCH_SERVER_ITERS:-100}
+SERVER_ITERS=${BENCH_SERVER_ITERS:-300}
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/perftrace-bench.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 
