@@ -235,8 +235,8 @@ static void handle_stop(struct session *s, pid_t tid, int status)
 			resume(t, 0);
 		break;
 	case 0:
-		/* signal-delivery-stop: deliver it as it came (a handler may run: stop following a
-		 * call) */
+		/* signal-delivery-stop: deliver it as it came; a handler may run, so stop
+		 * following a call */
 		t->rs_track = 0;
 		resume(t, sig);
 		break;
@@ -285,6 +285,11 @@ static size_t fire_timers(struct session *s, uint64_t now, pid_t *fired, size_t 
 			 */
 			if (t->missed < UINT16_MAX - 1)
 				t->missed++;
+			/* a leader that exited stays a zombie while its threads run */
+			if ((t->missed == 2 || t->missed % 64 == 0) && thread_is_dead(t->tid)) {
+				thread_gone(s, t);
+				continue;
+			}
 		} else if ((t->flags & TH_GROUP_STOP) && t->proc->exec_seen) {
 			/* stopped by job control: that is where its time goes */
 			sample_stopped(s, t, now);
@@ -296,6 +301,10 @@ static size_t fire_timers(struct session *s, uint64_t now, pid_t *fired, size_t 
 				t->int_ns = mono_ns();
 				if (nfired < max)
 					fired[nfired++] = t->tid;
+			} else if (errno == ESRCH) {
+				/* dead: a leader whose exit waits for its other threads */
+				thread_gone(s, t);
+				continue;
 			}
 		}
 		t->due_ns += next_interval(s);
@@ -360,7 +369,15 @@ static void detach_all(struct session *s)
 	uint64_t deadline = mono_ns() + 2000000000ull;
 
 	for (size_t i = 0; i < ARRAY_SIZE(s->threads); i++) {
-		for (struct tthread *t = s->threads[i]; t; t = t->hnext) {
+		struct tthread *next;
+
+		for (struct tthread *t = s->threads[i]; t; t = next) {
+			next = t->hnext;
+			if (t->flags & TH_GONE) {
+				/* nothing to let go of: it died */
+				thread_end(s, t);
+				continue;
+			}
 			t->flags |= TH_DETACHING;
 			if (t->flags & TH_GROUP_STOP) {
 				/* listening: it is stopped and can be released as it is */

@@ -59,6 +59,7 @@ enum {
 	TH_INTERRUPTED = 1 << 0, /* PTRACE_INTERRUPT sent, stop not seen yet */
 	TH_GROUP_STOP = 1 << 1,	 /* in a job-control stop (PTRACE_LISTEN) */
 	TH_DETACHING = 1 << 2,
+	TH_GONE = 1 << 3, /* dead, its exit not reported yet (a leader waiting for its threads) */
 };
 
 struct tthread {
@@ -143,6 +144,10 @@ struct tthread *thread_find(struct session *s, pid_t tid);
 struct tthread *thread_add(struct session *s, pid_t tid, struct tproc *p);
 /* Writes TF_THREAD_END (counting an interrupt in flight as lost) and frees t. */
 void thread_end(struct session *s, struct tthread *t);
+/* t died but stays known until its exit is reported: its TF_THREAD_END now, no more samples. */
+void thread_gone(struct session *s, struct tthread *t);
+/* 1 if /proc says tid is a zombie or gone. */
+int thread_is_dead(pid_t tid);
 void thread_write_record(struct session *s, struct tthread *t);
 /* Writes TF_COMM when the thread renamed itself. */
 void refresh_comm(struct session *s, struct tthread *t);

@@ -301,22 +301,65 @@ struct tthread *thread_add(struct session *s, pid_t tid, struct tproc *p)
 	return t;
 }
 
-void thread_end(struct session *s, struct tthread *t)
+static void write_thread_end(struct session *s, struct tthread *t)
 {
-	struct tthread **pp = &s->threads[t->tid % ARRAY_SIZE(s->threads)];
-	struct tf_thread_end rec = {.tid = t->tid, .lost = t->lost, .time_ns = mono_ns() - s->t0};
+	struct tf_thread_end rec = {.tid = t->tid, .time_ns = mono_ns() - s->t0};
 
-	if (s->cap.t == t)
-		s->cap.t = NULL;
 	if (t->flags & TH_INTERRUPTED) {
+		t->flags &= ~TH_INTERRUPTED;
 		s->inflight--;
 		t->lost += 1 + t->missed;
 		s->lost += 1 + t->missed;
 	}
+	rec.lost = t->lost;
 	if (t->proc->exec_seen) {
 		tf_begin(&s->w, TF_THREAD_END, &rec, sizeof(rec));
 		tf_end_rec(&s->w);
 	}
+}
+
+int thread_is_dead(pid_t tid)
+{
+	char path[64], buf[512], *p;
+	int fd;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)tid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 1;
+	buf[n] = 0;
+	p = strrchr(buf, ')');
+	return p && p[1] == ' ' && (p[2] == 'Z' || p[2] == 'X');
+}
+
+void thread_gone(struct session *s, struct tthread *t)
+{
+	if (t->flags & TH_GONE)
+		return;
+	if (t->flags & TH_INTERRUPTED) {
+		/* the interrupt went to a dead thread: nothing was lost */
+		t->flags &= ~TH_INTERRUPTED;
+		s->inflight--;
+		t->missed = 0;
+	}
+	write_thread_end(s, t);
+	t->flags |= TH_GONE;
+	heap_remove(s, t);
+}
+
+void thread_end(struct session *s, struct tthread *t)
+{
+	struct tthread **pp = &s->threads[t->tid % ARRAY_SIZE(s->threads)];
+
+	if (s->cap.t == t)
+		s->cap.t = NULL;
+	if (!(t->flags & TH_GONE))
+		write_thread_end(s, t);
 	heap_remove(s, t);
 	while (*pp != t)
 		pp = &(*pp)->hnext;

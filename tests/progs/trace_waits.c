@@ -3,6 +3,8 @@
  *   trace_waits file PATH [SECONDS]  read_file(): reads PATH over and over (io_file)
  *   trace_waits lock [SECONDS]       wait_for_lock(): a mutex another thread holds (lock)
  *   trace_waits sleep [SECONDS]      take_nap(): nanosleep (sleep)
+ *   trace_waits leader [SECONDS]     the main thread leaves at once (pthread_exit),
+ *                                    a worker spins in outlive_leader()
  */
 #include <fcntl.h>
 #include <pthread.h>
@@ -65,6 +67,16 @@ __attribute__((noinline)) static long wait_for_lock(double secs)
 	return n;
 }
 
+static double leader_secs;
+
+__attribute__((noinline)) static void *outlive_leader(void *arg)
+{
+	(void)arg;
+	trace_spin_until(trace_now() + leader_secs);
+	printf("worker done\n");
+	return NULL;
+}
+
 __attribute__((noinline)) static void take_nap(double secs)
 {
 	trace_sleep(secs);
@@ -86,6 +98,10 @@ int main(int argc, char **argv)
 		printf("locked %d\n", wait_for_lock(argc > 2 ? atof(argv[2]) : 1.0) > 0);
 		done = 1;
 		pthread_join(th, NULL);
+	} else if (!strcmp(argv[1], "leader")) {
+		leader_secs = argc > 2 ? atof(argv[2]) : 1.0;
+		pthread_create(&th, NULL, outlive_leader, NULL);
+		pthread_exit(NULL);
 	} else if (!strcmp(argv[1], "sleep")) {
 		take_nap(argc > 2 ? atof(argv[2]) : 1.0);
 		printf("slept\n");

@@ -79,3 +79,31 @@ Test(shares, samples_convert_to_wall_time)
 	}
 	tl_rm_rf(dir);
 }
+
+Test(shares, a_leader_that_leaves_early_does_not_skew_the_period)
+{
+	char *dir = tl_tmpdir("tr-leader");
+	const char *cmd[] = {tl_prog("trace_waits"), "leader", "0.8", NULL};
+	struct tl_result r;
+	char *file = tt_record(&r, dir, 200, NULL, cmd, NULL);
+	cJSON *rep, *t;
+	double period, longest = 0, shortest = 1e18;
+
+	cr_assert(r.exited && r.code == 0, "%s: %s", tl_status_str(&r), r.err);
+	cr_assert_str_eq(r.out, "worker done\n");
+	rep = tt_report(file, dir);
+	period = tt_num(rep, "sample_period_ns");
+	cr_assert(fabs(period - 5e6) < 0.1 * 5e6, "mean interval %.0f ns at 200 Hz", period);
+	cJSON_ArrayForEach(t, cJSON_GetObjectItem(rep, "threads"))
+	{
+		double d = tt_num(t, "duration_ns");
+
+		longest = d > longest ? d : longest;
+		shortest = d < shortest ? d : shortest;
+	}
+	/* the leader's life ends when it leaves, not when its process does */
+	cr_assert_lt(shortest, 0.2e9, "the leader lived %.0f ns", shortest);
+	cr_assert_gt(longest, 0.7e9);
+	cr_assert_gt(tt_num(tt_func(rep, "outlive_leader"), "total_samples"), 100);
+	tl_rm_rf(dir);
+}
