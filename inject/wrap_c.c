@@ -1,0 +1,342 @@
+/*
+ * The C and C++ backends: what perfinject inserts into a C or C++ file, and
+ * how it finds and removes exactly that again.
+ *
+ * A file gets one support block at its top and one statement at the start
+ * of each wrapped function's body:
+ *
+ *	{ PERFINJECT_SPAN_(3, "src/a.c:parse", "src/a.c", 120);
+ *
+ * The statement declares a static site and a guard whose destructor (C++) or
+ * cleanup attribute (C) closes the span on every return path.  It sits on
+ * the line of the brace, and the block ends with `#line 1`, so every
+ * original line keeps its number.  The block includes no header (that would
+ * change the user's feature-test macros); it finds libperfshim's span API at
+ * run time with dlsym(RTLD_DEFAULT), declared under a private name with an
+ * asm label and weak, so the program links and runs unchanged without the
+ * shim or without libdl.  Without the shim each call costs one load and a
+ * predicted branch, after a single failed lookup per translation unit.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "internal.h"
+#include "lex_c.h"
+
+#define SPAN_MACRO "PERFINJECT_SPAN_"
+#define BLOCK_BEGIN "/* perfinject:begin"
+#define BLOCK_END "/* perfinject:end */"
+
+/* The support block, one line per entry; joined with the file's line ending. */
+static const char *const block[] = {
+	BLOCK_BEGIN " support block; `perfinject --clean` removes it (do not edit) */",
+	"#ifndef " SPAN_MACRO,
+	"#if defined(__GNUC__) || defined(__clang__)",
+	"#pragma GCC diagnostic push",
+	"#pragma GCC diagnostic ignored \"-Wunused-macros\"",
+	"#endif",
+	"struct perfinject_site_ { const char *name; const char *file; unsigned int line; unsigned int id; };",
+	"typedef int (*perfinject_abi_t_)(void);",
+	"typedef unsigned long (*perfinject_enter_t_)(struct perfinject_site_ *);",
+	"typedef void (*perfinject_exit_t_)(struct perfinject_site_ *, unsigned long);",
+	"union perfinject_sym_ { void *p; perfinject_abi_t_ abi; perfinject_enter_t_ enter; perfinject_exit_t_ exit; };",
+	"struct perfinject_fns_ { perfinject_enter_t_ enter; perfinject_exit_t_ exit; long state; };",
+	"extern void *perfinject_dlsym_(void *, const char *) __asm__(\"dlsym\") __attribute__((weak));",
+	"#ifdef __cplusplus",
+	"inline perfinject_fns_ *perfinject_fns_get_() { static perfinject_fns_ f; return &f; }",
+	"#if __cplusplus >= 201103L",
+	"#define PERFINJECT_NULL_ nullptr",
+	"#else",
+	"#define PERFINJECT_NULL_ __null",
+	"#endif",
+	"#else",
+	"static struct perfinject_fns_ perfinject_fns_;",
+	"#define perfinject_fns_get_() (&perfinject_fns_)",
+	"#define PERFINJECT_NULL_ ((void *)0)",
+	"#endif",
+	"static __attribute__((unused, noinline, cold)) void perfinject_resolve_(struct perfinject_fns_ *f)",
+	"{",
+	"\tunion perfinject_sym_ v, e, x;",
+	"\tlong state = -1;",
+	"\tif (perfinject_dlsym_) {",
+	"\t\tv.p = perfinject_dlsym_(PERFINJECT_NULL_, \"perfshim_abi_version\");",
+	"\t\te.p = perfinject_dlsym_(PERFINJECT_NULL_, \"perfshim_span_enter\");",
+	"\t\tx.p = perfinject_dlsym_(PERFINJECT_NULL_, \"perfshim_span_exit\");",
+	"\t\tif (v.p && e.p && x.p && v.abi() == 1) {",
+	"\t\t\tf->enter = e.enter;",
+	"\t\t\tf->exit = x.exit;",
+	"\t\t\tstate = 1;",
+	"\t\t}",
+	"\t}",
+	"\t__atomic_store_n(&f->state, state, __ATOMIC_RELEASE);",
+	"}",
+	"static __inline__ __attribute__((unused)) unsigned long perfinject_enter_(struct perfinject_site_ *s, long *on)",
+	"{",
+	"\tstruct perfinject_fns_ *f = perfinject_fns_get_();",
+	"\tlong state = __atomic_load_n(&f->state, __ATOMIC_ACQUIRE);",
+	"\tif (__builtin_expect(state == 0, 0)) {",
+	"\t\tperfinject_resolve_(f);",
+	"\t\tstate = __atomic_load_n(&f->state, __ATOMIC_ACQUIRE);",
+	"\t}",
+	"\t*on = state > 0;",
+	"\treturn state > 0 ? f->enter(s) : 0;",
+	"}",
+	"#ifdef __cplusplus",
+	"class perfinject_guard_ {",
+	"public:",
+	"\texplicit perfinject_guard_(perfinject_site_ *s) : site_(s), token_(0), on_(0) { token_ = perfinject_enter_(s, &on_); }",
+	"\t~perfinject_guard_() { if (on_) perfinject_fns_get_()->exit(site_, token_); }",
+	"private:",
+	"\tperfinject_guard_(const perfinject_guard_ &);",
+	"\tperfinject_guard_ &operator=(const perfinject_guard_ &);",
+	"\tperfinject_site_ *site_;",
+	"\tunsigned long token_;",
+	"\tlong on_;",
+	"};",
+	"#define " SPAN_MACRO "(n, name, file, line) static perfinject_site_ perfinject_s##n = {name, file, line, 0}; perfinject_guard_ perfinject_g##n(&perfinject_s##n)",
+	"#else",
+	"struct perfinject_scope_ { struct perfinject_site_ *site; unsigned long token; long on; };",
+	"static __inline__ __attribute__((unused)) int perfinject_begin_(struct perfinject_scope_ *g)",
+	"{",
+	"\tg->token = perfinject_enter_(g->site, &g->on);",
+	"\treturn 0;",
+	"}",
+	"static __inline__ __attribute__((unused)) void perfinject_end_(struct perfinject_scope_ *g)",
+	"{",
+	"\tif (g->on)",
+	"\t\tperfinject_fns_get_()->exit(g->site, g->token);",
+	"}",
+	"#define " SPAN_MACRO "(n, name, file, line) static struct perfinject_site_ perfinject_s##n = {name, file, line, 0}; struct perfinject_scope_ perfinject_g##n __attribute__((cleanup(perfinject_end_))) = {&perfinject_s##n, 0, 0}; int perfinject_b##n __attribute__((unused)) = perfinject_begin_(&perfinject_g##n)",
+	"#endif",
+	"#if defined(__GNUC__) || defined(__clang__)",
+	"#pragma GCC diagnostic pop",
+	"#endif",
+	"#endif",
+	BLOCK_END,
+	"#line 1",
+};
+
+static void block_text(const struct source *src, struct buf *b)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(block); i++) {
+		buf_adds(b, block[i]);
+		buf_adds(b, src->nl);
+	}
+}
+
+/* A C string literal's body; `??` is escaped against C89 trigraphs. */
+static void c_string(struct buf *b, const char *s)
+{
+	buf_addc(b, '"');
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			buf_addc(b, '\\');
+		if (*s == '?' && s[1] == '?')
+			buf_addc(b, '\\');
+		if (*s == '\n')
+			buf_adds(b, "\\n");
+		else
+			buf_addc(b, *s);
+	}
+	buf_addc(b, '"');
+}
+
+static int plan_c_family(const struct source *src, const struct scan *sc, const size_t *sel,
+			 size_t nsel, struct edits *out, int cxx)
+{
+	struct buf t = BUF_INIT, span = BUF_INIT;
+	size_t i;
+	int err;
+
+	if (!nsel)
+		return 0;
+	block_text(src, &t);
+	err = buf_ok(&t) ? -ENOMEM : edits_add(out, sc->block_at, EDIT_SUPPORT, t.p, NULL, NULL, 0);
+	for (i = 0; i < nsel && !err; i++) {
+		const struct func *f = &sc->funcs[sel[i]];
+
+		t.len = span.len = 0;
+		if (!cxx)
+			buf_printf(&span, "%s:", src->path);
+		buf_adds(&span, f->qname);
+		buf_printf(&t, " " SPAN_MACRO "(%zu, ", i + 1);
+		c_string(&t, span.p);
+		buf_adds(&t, ", ");
+		c_string(&t, src->path);
+		buf_printf(&t, ", %u);", f->line);
+		err = buf_ok(&t) || buf_ok(&span) ? -ENOMEM
+						  : edits_add(out, f->at, EDIT_SPAN, t.p, f->qname,
+							      span.p, f->line);
+	}
+	buf_free(&t);
+	buf_free(&span);
+	return err;
+}
+
+static int plan_c(const struct source *src, const struct scan *sc, const size_t *sel, size_t nsel,
+		  struct edits *out)
+{
+	return plan_c_family(src, sc, sel, nsel, out, 0);
+}
+
+static int plan_cxx(const struct source *src, const struct scan *sc, const size_t *sel,
+		    size_t nsel, struct edits *out)
+{
+	return plan_c_family(src, sc, sel, nsel, out, 1);
+}
+
+static int parse_c(const struct source *src, struct scan *out, struct buf *why)
+{
+	return parse_c_family(src, 0, out, why);
+}
+
+static int parse_cxx(const struct source *src, struct scan *out, struct buf *why)
+{
+	return parse_c_family(src, 1, out, why);
+}
+
+/* `(12, "str", "str", 34);` at s[i..len): the length matched, or 0. */
+static size_t match_span_args(const char *s, size_t len, size_t i)
+{
+	size_t start = i;
+	int field;
+
+	if (i >= len || s[i++] != '(')
+		return 0;
+	for (field = 0; field < 4; field++) {
+		if (field == 1 || field == 2) {
+			if (i >= len || s[i++] != '"')
+				return 0;
+			while (i < len && s[i] != '"') {
+				if (s[i] == '\n')
+					return 0;
+				i += s[i] == '\\' ? 2 : 1;
+			}
+			if (i++ >= len)
+				return 0;
+		} else {
+			size_t d = i;
+
+			while (i < len && s[i] >= '0' && s[i] <= '9')
+				i++;
+			if (i == d)
+				return 0;
+		}
+		if (field < 3) {
+			if (i + 1 >= len || s[i] != ',' || s[i + 1] != ' ')
+				return 0;
+			i += 2;
+		}
+	}
+	if (i + 1 >= len || s[i] != ')' || s[i + 1] != ';')
+		return 0;
+	return i + 2 - start;
+}
+
+static int starts_with(const char *s, size_t len, const char *pre)
+{
+	size_t n = strlen(pre);
+
+	return len >= n && !memcmp(s, pre, n);
+}
+
+static int strip_c_family(const struct source *src, struct buf *out, size_t *removed,
+			  struct buf *why, int cxx)
+{
+	struct buf blk = BUF_INIT;
+	struct ctoks toks;
+	unsigned int bad = 0;
+	size_t i, pos = 0, block_end = 0;
+	const char *s = src->data;
+	int err, has_block = 0;
+
+	*removed = 0;
+	err = clex(s, src->len, cxx, &toks, &bad);
+	if (err == -EINVAL) {
+		/* Without a lexer's view we cannot tell markers from look-alikes. */
+		if (memmem(s, src->len, "perfinject", 10) || memmem(s, src->len, "PERFINJECT", 10)) {
+			buf_printf(why, "line %u: unterminated comment or raw string; cannot find the "
+					"markers safely",
+				   bad);
+			return -EINVAL;
+		}
+		buf_add(out, s, src->len);
+		return buf_ok(out);
+	}
+	if (err)
+		return err;
+	block_text(src, &blk);
+	if ((err = buf_ok(&blk)))
+		goto out;
+	if (src->len - src->bom >= blk.len && !memcmp(s + src->bom, blk.p, blk.len)) {
+		has_block = 1;
+		block_end = src->bom + blk.len;
+	} else if (starts_with(s + src->bom, src->len - src->bom, BLOCK_BEGIN)) {
+		buf_printf(why, "line 1: the support block was changed");
+		err = -EINVAL;
+		goto out;
+	}
+	buf_add(out, s, src->bom);
+	pos = has_block ? block_end : src->bom;
+	if (has_block)
+		++*removed;
+	for (i = 0; i < toks.n; i++) {
+		const struct ctok *t = &toks.v[i];
+		size_t n;
+
+		if (t->off < block_end)
+			continue;
+		if (t->kind == CT_IDENT && ctok_is(s, t, SPAN_MACRO)) {
+			n = match_span_args(s, src->len, t->off + t->len);
+			if (!n || t->off < 2 || s[t->off - 1] != ' ' || s[t->off - 2] != '{' ||
+			    t->splice) {
+				buf_printf(why, "line %u: a span statement was changed", t->line);
+				err = -EINVAL;
+				goto out;
+			}
+			if (!has_block) {
+				buf_printf(why, "line %u: span statement without the support block "
+						"(was the block changed?)",
+					   t->line);
+				err = -EINVAL;
+				goto out;
+			}
+			buf_add(out, s + pos, t->off - 1 - pos);
+			pos = t->off + t->len + n;
+			++*removed;
+			continue;
+		}
+		if ((t->kind == CT_IDENT &&
+		     (starts_with(s + t->off, t->len, "perfinject_") ||
+		      starts_with(s + t->off, t->len, "PERFINJECT_"))) ||
+		    (t->kind == CT_COMMENT && (starts_with(s + t->off, t->len, BLOCK_BEGIN) ||
+					       starts_with(s + t->off, t->len, BLOCK_END))) ||
+		    (t->kind == CT_DIRECTIVE && memmem(s + t->off, t->len, "PERFINJECT_", 11))) {
+			buf_printf(why, "line %u: a perfinject marker was changed or moved", t->line);
+			err = -EINVAL;
+			goto out;
+		}
+	}
+	buf_add(out, s + pos, src->len - pos);
+	err = buf_ok(out);
+out:
+	ctoks_free(&toks);
+	buf_free(&blk);
+	return err;
+}
+
+static int strip_c(const struct source *src, struct buf *out, size_t *removed, struct buf *why)
+{
+	return strip_c_family(src, out, removed, why, 0);
+}
+
+static int strip_cxx(const struct source *src, struct buf *out, size_t *removed, struct buf *why)
+{
+	return strip_c_family(src, out, removed, why, 1);
+}
+
+const struct lang lang_c = {"c", parse_c, plan_c, strip_c};
+const struct lang lang_cxx = {"c++", parse_cxx, plan_cxx, strip_cxx};
