@@ -555,10 +555,8 @@ int cmd_inject(const struct opts *o, int ntargets, char **targets)
 		if (err)
 			fatal = 1;
 	}
-	if (fatal) {
-		error_msg("nothing was changed");
+	if (fatal)
 		goto out;
-	}
 	for (k = 0; k < np; k++) {
 		struct plan *p = &plans[k];
 

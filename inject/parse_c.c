@@ -334,6 +334,9 @@ static int class_head(const struct parser *p, size_t k, size_t end, size_t *name
 	i = skip_decoration(p, i + 1, end);
 	*name_a = *name_b = i;
 	while (i < end && (is_name(p, i) || is(p, i, "::"))) {
+		if ((is(p, i, "final") || is(p, i, "sealed")) && i > *name_a &&
+		    (i + 1 == end || is_punct(p, i + 1, ':')))
+			break;
 		i++;
 		if (is_punct(p, i, '<'))
 			i = match_angle(p, i, end) + 1;
@@ -474,6 +477,18 @@ static int at_brace(struct parser *p, size_t k, size_t brace, size_t *next, int 
 	}
 	*next = close + 1;
 	r = find_declarator(p, i, brace, &d, &why);
+	if (r < 0) {
+		struct buf text = BUF_INIT;
+
+		for (q = i; q < brace && text.len < 80; q++) {
+			if (q > i && p->v[q].kind == CT_IDENT && p->v[q - 1].kind == CT_IDENT)
+				buf_addc(&text, ' ');
+			ctok_text(p->s, &p->v[q], &text);
+		}
+		err = add_skip(p, brace, text.p ? text.p : "", why);
+		buf_free(&text);
+		return err;
+	}
 	/* A member initializer's braces: `S() : a{1}, b{2} {` */
 	if (r == 1 && p->cxx && (is_name(p, brace - 1) || is_punct(p, brace - 1, '>'))) {
 		for (q = d.rparen + 1; q < brace && !is_punct(p, q, ':'); q++)
@@ -483,8 +498,6 @@ static int at_brace(struct parser *p, size_t k, size_t brace, size_t *next, int 
 			return 0;
 		}
 	}
-	if (r < 0)
-		return add_skip(p, brace, NULL, why);
 	if (r == 0) {
 		*more = 1; /* `int x{5}` and the like */
 		return 0;

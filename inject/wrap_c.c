@@ -249,7 +249,7 @@ static int strip_c_family(const struct source *src, struct buf *out, size_t *rem
 	struct buf blk = BUF_INIT;
 	struct ctoks toks;
 	unsigned int bad = 0;
-	size_t i, pos = 0, block_end = 0;
+	size_t i, pos = 0, block_start = 0, block_end = 0;
 	const char *s = src->data;
 	int err, has_block = 0;
 
@@ -271,23 +271,27 @@ static int strip_c_family(const struct source *src, struct buf *out, size_t *rem
 	block_text(src, &blk);
 	if ((err = buf_ok(&blk)))
 		goto out;
-	if (src->len - src->bom >= blk.len && !memcmp(s + src->bom, blk.p, blk.len)) {
-		has_block = 1;
-		block_end = src->bom + blk.len;
-	} else if (starts_with(s + src->bom, src->len - src->bom, BLOCK_BEGIN)) {
-		buf_printf(why, "line 1: the support block was changed");
-		err = -EINVAL;
-		goto out;
+	/* The block is where we put it, or lower if the user added lines above it. */
+	{
+		const char *b = memmem(s + src->bom, src->len - src->bom, blk.p, blk.len);
+
+		while (b && b != s + src->bom && b[-1] != '\n')
+			b = memmem(b + 1, src->len - (size_t)(b + 1 - s), blk.p, blk.len);
+		if (b) {
+			has_block = 1;
+			block_start = (size_t)(b - s);
+			block_end = block_start + blk.len;
+		}
 	}
-	buf_add(out, s, src->bom);
-	pos = has_block ? block_end : src->bom;
+	buf_add(out, s, has_block ? block_start : 0);
+	pos = has_block ? block_end : 0;
 	if (has_block)
 		++*removed;
 	for (i = 0; i < toks.n; i++) {
 		const struct ctok *t = &toks.v[i];
 		size_t n;
 
-		if (t->off < block_end)
+		if (t->off >= block_start && t->off < block_end)
 			continue;
 		if (t->kind == CT_IDENT && ctok_is(s, t, SPAN_MACRO)) {
 			n = match_span_args(s, src->len, t->off + t->len);
