@@ -14,9 +14,14 @@ static int twice(int x)
 	return y;
 }
 
-int old_style(a)
+#if !defined(__STDC_VERSION__) || __STDC_VERSION__ < 202000L
+static int old_style(a)
 	int a;
 {
+#else /* C23 has no K&R definitions */
+static int old_style(int a)
+{
+#endif
 	return a - 1;
 }
 

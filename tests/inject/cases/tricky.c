@@ -67,10 +67,15 @@ multi_line_head(int a,
 	return a + b;
 }
 
-int kr_style(a, b)
+#if !defined(__STDC_VERSION__) || __STDC_VERSION__ < 202000L
+static int kr_style(a, b)
 	int a;
 	const char *b;
 {
+#else /* C23 has no K&R definitions */
+static int kr_style(int a, const char *b)
+{
+#endif
 	return a + (int)strlen(b);
 }
 
