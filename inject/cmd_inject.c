@@ -278,6 +278,46 @@ static int problem(const struct want *w, const char *fmt, ...)
 	return 1;
 }
 
+/*
+ * The module a Python file is imported as: its name, prefixed by the
+ * directories above it that are packages (hold an __init__.py), up to the
+ * root.  "py/calcpy/ops.py" is "calcpy.ops" when only py/calcpy is a package.
+ */
+static char *py_module(const struct opts *o, const char *rel)
+{
+	struct buf mod = BUF_INIT, probe = BUF_INIT;
+	const char *end = rel + strlen(rel), *start = strrchr(rel, '/');
+	const char *name = start ? start + 1 : rel;
+	size_t n = (size_t)(end - name);
+
+	if (n > 3 && !strcmp(end - 3, ".py"))
+		n -= 3;
+	if (n == 8 && !memcmp(name, "__init__", 8))
+		n = 0;
+	buf_add(&mod, name, n);
+	while (start) {
+		const char *dir_end = start, *dir_start = start;
+		struct stat st;
+		char *prefix;
+
+		while (dir_start > rel && dir_start[-1] != '/')
+			dir_start--;
+		probe.len = 0;
+		buf_printf(&probe, "%s/%.*s/__init__.py", o->root, (int)(dir_end - rel), rel);
+		if (buf_ok(&probe) || stat(probe.p, &st) < 0)
+			break;
+		if (asprintf(&prefix, "%.*s%s%s", (int)(dir_end - dir_start), dir_start,
+			     mod.len ? "." : "", mod.p ? mod.p : "") < 0)
+			break;
+		mod.len = 0;
+		buf_adds(&mod, prefix);
+		free(prefix);
+		start = dir_start > rel ? dir_start - 1 : NULL;
+	}
+	buf_free(&probe);
+	return buf_ok(&mod) ? (buf_free(&mod), NULL) : buf_steal(&mod);
+}
+
 /* Plans one file.  Returns 0 (maybe with nothing to do), 1 for a fatal problem, or -ENOMEM. */
 static int prepare(const struct opts *o, struct manifest *m, struct want *w, struct plan *p)
 {
@@ -287,6 +327,7 @@ static int prepare(const struct opts *o, struct manifest *m, struct want *w, str
 	char *full = root_path(o, w->path);
 	size_t removed, i, k, *sel = NULL, nsel = 0;
 	int err, all = w->all, ret = 0;
+	char *module = NULL;
 
 	memset(p, 0, sizeof(*p));
 	p->w = w;
@@ -387,6 +428,12 @@ static int prepare(const struct opts *o, struct manifest *m, struct want *w, str
 		warning_msg("%s:%u: skipped %s: %s", w->path, p->sc.skips[k].line,
 			    *p->sc.skips[k].what ? p->sc.skips[k].what : "a definition",
 			    p->sc.skips[k].why);
+	if (p->lang == &lang_python) {
+		module = py_module(o, w->path);
+		if (!module)
+			goto fail;
+		base.module = module;
+	}
 	err = p->lang->plan(&base, &p->sc, sel, nsel, &p->ed);
 	if (!err)
 		err = edits_apply(&base, &p->ed, &p->inj);
@@ -396,6 +443,7 @@ static int prepare(const struct opts *o, struct manifest *m, struct want *w, str
 fail:
 	ret = -ENOMEM;
 out:
+	free(module);
 	free(sel);
 	free(full);
 	buf_free(&why);

@@ -19,6 +19,7 @@ struct source {
 	const struct lang *lang;
 	const char *nl; /* the file's line ending: "\n" or "\r\n" */
 	size_t bom;	/* 3 when the file starts with a UTF-8 byte order mark */
+	const char *module; /* Python: the dotted module name; NULL: from path */
 };
 
 /* A function definition found in a source. */

@@ -201,7 +201,10 @@ static int plan_py(const struct source *src, const struct scan *sc, const size_t
 		const struct func *f = &sc->funcs[sel[i]];
 
 		t.len = span.len = 0;
-		module_name(src->path, &span);
+		if (src->module)
+			buf_adds(&span, src->module);
+		else
+			module_name(src->path, &span);
 		if (span.len)
 			buf_addc(&span, '.');
 		buf_adds(&span, f->qname);
