@@ -18,3 +18,6 @@ ALL += $(B)/perfinject $(B)/python/perfprof_spans.py
 INSTALL_BIN += $(B)/perfinject
 INSTALL_DATA += inject/python
 INSTALL_MAN1 += docs/man/perfinject.1
+
+BENCH_SCRIPTS += bench/inject_overhead.sh
+BENCH_DEPS += $(B)/perfinject $(B)/libperfshim.so

@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# perfinject's benchmark: what a wrapped call costs, against the same call
+# bare and against uftrace recording the same functions.
+#
+#   bench/inject_overhead.sh [CALLS] [RUNS]      (PERFPROF_BUILD=build by default)
+#
+# bench/inject_calls.c calls a small function CALLS times (default 2000000)
+# and times the loop itself.  It is built bare, instrumented by perfinject
+# (run without the shim, with the shim loaded but idle, and with the shim
+# recording), and with -pg under `uftrace record`.  The variants run
+# interleaved RUNS times (default 9); the figures are medians, in ns per call
+# above the bare loop, and ratios of loop time against bare.  The shim's and
+# uftrace's call counts are checked against CALLS, so a figure is only
+# printed for a run that recorded every call.
+set -euo pipefail
+
+calls=${1:-2000000}
+runs=${2:-9}
+here=$(cd "$(dirname "$0")" && pwd)
+build=$(cd "${PERFPROF_BUILD:-$here/../build}" && pwd)
+work=$(mktemp -d "${TMPDIR:-/tmp}/perfinject-bench.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+
+cc=${CC:-gcc}
+cp "$here/inject_calls.c" "$work/"
+cd "$work"
+$cc -O2 -o bare inject_calls.c
+$cc -O2 -pg -o pg inject_calls.c
+"$build/perfinject" --root "$work" inject_calls.c:leaf inject_calls.c:main >/dev/null
+$cc -O2 -o wrapped inject_calls.c
+"$build/perfinject" --root "$work" --clean >/dev/null
+
+have_uftrace=1
+command -v uftrace >/dev/null || have_uftrace=0
+
+loop_ns() { "$@" | cut -d' ' -f1; }
+
+declare -A t
+variants=(bare wrapped idle shim)
+[ $have_uftrace = 1 ] && variants+=(uftrace)
+for ((r = 0; r < runs; r++)); do
+	t[bare]+=" $(loop_ns ./bare "$calls")"
+	t[wrapped]+=" $(loop_ns ./wrapped "$calls")"
+	t[idle]+=" $(LD_PRELOAD=$build/libperfshim.so loop_ns ./wrapped "$calls")"
+	rm -rf out && mkdir out
+	t[shim]+=" $(LD_PRELOAD=$build/libperfshim.so PERFSHIM_OUT=$work/out loop_ns ./wrapped "$calls")"
+	got=$(python3 -c 'import glob, json, sys
+print(sum(s["calls"] for f in glob.glob("out/perfshim.*.json")
+          for s in json.load(open(f))["spans"] if s["name"].endswith(":leaf")))')
+	[ "$got" = "$calls" ] || { echo "inject bench: the shim recorded $got calls of leaf, not $calls" >&2; exit 1; }
+	if [ $have_uftrace = 1 ]; then
+		rm -rf ut
+		t[uftrace]+=" $(loop_ns uftrace record --no-libcall -d ut ./pg "$calls")"
+		if [ "$r" = 0 ]; then
+			got=$(uftrace report --no-pager -d ut | awk '$NF == "leaf" { print $(NF-1) }')
+			[ "$got" = "$calls" ] || { echo "inject bench: uftrace recorded $got calls of leaf" >&2; exit 1; }
+		fi
+	fi
+done
+
+median() { tr ' ' '\n' | grep . | sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+
+bare=$(echo "${t[bare]}" | median)
+printf 'inject: %s calls, median of %s interleaved runs (loop time; ns per call above bare)\n' "$calls" "$runs"
+printf '  %-34s %8.1f ns/call\n' "bare" "$(echo "$bare $calls" | awk '{ print $1 / $2 }')"
+declare -A label=([wrapped]="wrapped, no shim" [idle]="wrapped, shim loaded, PERFSHIM_OUT unset"
+	[shim]="wrapped, shim recording" [uftrace]="uftrace record (-pg build)")
+declare -A per
+for v in "${variants[@]:1}"; do
+	m=$(echo "${t[$v]}" | median)
+	per[$v]=$(echo "$m $bare $calls" | awk '{ print ($1 - $2) / $3 }')
+	printf '  %-42s %+7.1f ns/call  x%.2f bare\n' "${label[$v]}" "${per[$v]}" \
+		"$(echo "$m $bare" | awk '{ print $1 / $2 }')"
+done
+if [ $have_uftrace = 1 ]; then
+	printf '  uftrace per call / wrapped+shim per call: x%.1f\n' \
+		"$(echo "${per[uftrace]} ${per[shim]}" | awk '{ print $1 / $2 }')"
+else
+	echo "  uftrace: not installed (scripts/deps.sh bench), no comparison"
+fi
