@@ -61,6 +61,7 @@ void root_unlock_and_tidy(const struct opts *o, int fd)
 	struct stat st;
 
 	if (dir && lock && man && lstat(man, &st) < 0 && errno == ENOENT) {
+		fs_remove_stale_temps(man);
 		unlink(lock);
 		rmdir(dir); /* fails, harmlessly, when the user keeps files there */
 	}
