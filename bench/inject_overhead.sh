@@ -62,7 +62,7 @@ median() { tr ' ' '\n' | grep . | sort -n | awk '{ v[NR] = $1 } END { print (NR 
 
 bare=$(echo "${t[bare]}" | median)
 printf 'inject: %s calls, median of %s interleaved runs (loop time; ns per call above bare)\n' "$calls" "$runs"
-printf '  %-34s %8.1f ns/call\n' "bare" "$(echo "$bare $calls" | awk '{ print $1 / $2 }')"
+printf '  %-42s %7.1f ns/call\n' "bare" "$(echo "$bare $calls" | awk '{ print $1 / $2 }')"
 declare -A label=([wrapped]="wrapped, no shim" [idle]="wrapped, shim loaded, PERFSHIM_OUT unset"
 	[shim]="wrapped, shim recording" [uftrace]="uftrace record (-pg build)")
 declare -A per

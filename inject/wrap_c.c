@@ -243,6 +243,54 @@ static int starts_with(const char *s, size_t len, const char *pre)
 	return len >= n && !memcmp(s, pre, n);
 }
 
+/* The names the support block declares: seen outside it, they are ours, moved or changed. */
+static const char *const our_names[] = {
+	SPAN_MACRO,	     "PERFINJECT_NULL_",    "perfinject_site_",	   "perfinject_abi_t_",
+	"perfinject_enter_t_", "perfinject_exit_t_", "perfinject_sym_",	   "perfinject_fns_",
+	"perfinject_dlsym_",   "perfinject_fns_get_", "perfinject_resolve_", "perfinject_enter_",
+	"perfinject_guard_",   "perfinject_scope_",  "perfinject_begin_",   "perfinject_end_",
+};
+
+static int is_ident_char(int c)
+{
+	return c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+static int is_our_name(const char *s, size_t len)
+{
+	size_t k;
+
+	for (k = 0; k < ARRAY_SIZE(our_names); k++)
+		if (strlen(our_names[k]) == len && !memcmp(s, our_names[k], len))
+			return 1;
+	return 0;
+}
+
+/* A directive that names one of ours outside its string literals. */
+static int directive_names_ours(const char *s, size_t len)
+{
+	size_t i, j;
+	int quote = 0;
+
+	for (i = 0; i < len; i++) {
+		if (quote) {
+			if (s[i] == '\\')
+				i++;
+			else if (s[i] == quote)
+				quote = 0;
+		} else if (s[i] == '"' || s[i] == '\'') {
+			quote = s[i];
+		} else if (is_ident_char((unsigned char)s[i]) && (i == 0 || !is_ident_char((unsigned char)s[i - 1]))) {
+			for (j = i; j < len && is_ident_char((unsigned char)s[j]); j++)
+				;
+			if (is_our_name(s + i, j - i))
+				return 1;
+			i = j - 1;
+		}
+	}
+	return 0;
+}
+
 static int strip_c_family(const struct source *src, struct buf *out, size_t *removed,
 			  struct buf *why, int cxx)
 {
@@ -313,12 +361,10 @@ static int strip_c_family(const struct source *src, struct buf *out, size_t *rem
 			++*removed;
 			continue;
 		}
-		if ((t->kind == CT_IDENT &&
-		     (starts_with(s + t->off, t->len, "perfinject_") ||
-		      starts_with(s + t->off, t->len, "PERFINJECT_"))) ||
+		if ((t->kind == CT_IDENT && is_our_name(s + t->off, t->len)) ||
 		    (t->kind == CT_COMMENT && (starts_with(s + t->off, t->len, BLOCK_BEGIN) ||
 					       starts_with(s + t->off, t->len, BLOCK_END))) ||
-		    (t->kind == CT_DIRECTIVE && memmem(s + t->off, t->len, "PERFINJECT_", 11))) {
+		    (t->kind == CT_DIRECTIVE && directive_names_ours(s + t->off, t->len))) {
 			buf_printf(why, "line %u: a perfinject marker was changed or moved", t->line);
 			err = -EINVAL;
 			goto out;
