@@ -164,7 +164,8 @@ int edits_apply(const struct source *src, struct edits *e, struct buf *out)
 {
 	size_t i, pos = 0;
 
-	qsort(e->v, e->n, sizeof(*e->v), by_offset);
+	if (e->n)
+		qsort(e->v, e->n, sizeof(*e->v), by_offset);
 	for (i = 0; i < e->n; i++) {
 		struct edit *d = &e->v[i];
 

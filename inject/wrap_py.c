@@ -160,6 +160,14 @@ static int parse_py(const struct source *src, struct scan *out, struct buf *why)
 		}
 		if (ptok_is(s, &t.v[d], "class"))
 			continue;
+		for (m = l->start; m < k->off && (s[m] == ' ' || s[m] == '\t' || s[m] == '\f'); m++)
+			;
+		if (m < k->off) {
+			/* `\` on the line before: a decorator cannot go between the two. */
+			err = scan_skip(out, t.v[d].line, q.p + (base && q.len > base ? base + 1 : 0),
+					"def continued from the line before (backslash)");
+			continue;
+		}
 		{
 			/* The body ends before the next line indented no deeper. */
 			unsigned int end = l->end_line;
@@ -330,7 +338,7 @@ static int strip_py(const struct source *src, struct buf *out, size_t *removed, 
 		if (k->off < skip_to)
 			continue;
 		start = k->off;
-		while (start > 0 && s[start - 1] != '\n')
+		while (start > src->bom && s[start - 1] != '\n')
 			start--;
 		if (k->kind == PT_COMMENT && starts_with(s + k->off, k->len, BLOCK_BEGIN) &&
 		    start == k->off && (n = match_block(src, start))) {
