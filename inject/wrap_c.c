@@ -14,8 +14,10 @@
  * change the user's feature-test macros); it finds libperfshim's span API at
  * run time with dlsym(RTLD_DEFAULT), declared under a private name with an
  * asm label and weak, so the program links and runs unchanged without the
- * shim or without libdl.  Without the shim each call costs one load and a
- * predicted branch, after a single failed lookup per translation unit.
+ * shim or without libdl.  The lookup runs once per translation unit, from a
+ * constructor (so not later in a signal handler), or on the first call if
+ * that comes earlier.  Without the shim each call then costs one load and a
+ * predicted branch.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -71,7 +73,11 @@ static const char *const block[] = {
 	"\t}",
 	"\t__atomic_store_n(&f->state, state, __ATOMIC_RELEASE);",
 	"}",
-	"static __inline__ __attribute__((unused)) unsigned long perfinject_enter_(struct perfinject_site_ *s, long *on)",
+	"static __attribute__((constructor, unused)) void perfinject_init_(void)",
+	"{",
+	"\tperfinject_resolve_(perfinject_fns_get_());",
+	"}",
+	"static __attribute__((unused)) unsigned long perfinject_enter_(struct perfinject_site_ *s, long *on)",
 	"{",
 	"\tstruct perfinject_fns_ *f = perfinject_fns_get_();",
 	"\tlong state = __atomic_load_n(&f->state, __ATOMIC_ACQUIRE);",
@@ -97,12 +103,12 @@ static const char *const block[] = {
 	"#define " SPAN_MACRO "(n, name, file, line) static perfinject_site_ perfinject_s##n = {name, file, line, 0}; perfinject_guard_ perfinject_g##n(&perfinject_s##n)",
 	"#else",
 	"struct perfinject_scope_ { struct perfinject_site_ *site; unsigned long token; long on; };",
-	"static __inline__ __attribute__((unused)) int perfinject_begin_(struct perfinject_scope_ *g)",
+	"static __attribute__((unused)) int perfinject_begin_(struct perfinject_scope_ *g)",
 	"{",
 	"\tg->token = perfinject_enter_(g->site, &g->on);",
 	"\treturn 0;",
 	"}",
-	"static __inline__ __attribute__((unused)) void perfinject_end_(struct perfinject_scope_ *g)",
+	"static __attribute__((unused)) void perfinject_end_(struct perfinject_scope_ *g)",
 	"{",
 	"\tif (g->on)",
 	"\t\tperfinject_fns_get_()->exit(g->site, g->token);",
@@ -249,6 +255,7 @@ static const char *const our_names[] = {
 	"perfinject_enter_t_", "perfinject_exit_t_", "perfinject_sym_",	   "perfinject_fns_",
 	"perfinject_dlsym_",   "perfinject_fns_get_", "perfinject_resolve_", "perfinject_enter_",
 	"perfinject_guard_",   "perfinject_scope_",  "perfinject_begin_",   "perfinject_end_",
+	"perfinject_init_",
 };
 
 static int is_ident_char(int c)

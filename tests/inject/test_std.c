@@ -12,7 +12,7 @@
 #include "ti.h"
 
 #define WARN "-Wall -Wextra -Werror -pedantic -Wshadow -Wundef -Wcast-qual -Wconversion " \
-	     "-Wsign-conversion -Wredundant-decls -Wpadded -Wcast-align -Wwrite-strings"
+	     "-Wsign-conversion -Wredundant-decls -Wpadded -Wcast-align -Wwrite-strings -Winline"
 /* K&R definitions are part of the cases, so no -Wold-style-definition / -Wstrict-prototypes. */
 #define CWARN WARN " -Wmissing-prototypes -Wdeclaration-after-statement -Wnested-externs"
 #define XWARN WARN " -Wold-style-cast -Wzero-as-null-pointer-constant -Wnon-virtual-dtor"
@@ -115,7 +115,7 @@ Test(std, clang_c89)
 
 Test(std, gxx_cxx98_to_cxx23)
 {
-	matrix("cxx98.cc", "g++", XWARN " -Wuseless-cast", cxx98_stds, "lib::Counter::bump", 5);
+	matrix("cxx98.cc", "g++", XWARN " -Wuseless-cast -Weffc++", cxx98_stds, "lib::Counter::bump", 5);
 }
 
 Test(std, clangxx_cxx98_to_cxx23)
