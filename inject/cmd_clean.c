@@ -171,14 +171,16 @@ int cmd_clean(const struct opts *o)
 			c.failed++;
 		}
 		if (!c.failed && !c.altered)
-			printf("perfinject: no manifest; %d file%s with markers restored under %s\n",
-			       c.cleaned, c.cleaned == 1 ? "" : "s", o->root);
+			printf(
+			    "perfinject: no manifest; %d file%s with markers restored under %s\n",
+			    c.cleaned, c.cleaned == 1 ? "" : "s", o->root);
 		if (fd >= 0)
 			root_unlock_and_tidy(o, fd);
 		return c.failed ? EXIT_ERROR : c.altered ? EXIT_ALTERED : 0;
 	}
 	if (err) {
-		error_msg("%s; move it away to clean by scanning for markers", why.p ? why.p : strerror(-err));
+		error_msg("%s; move it away to clean by scanning for markers",
+			  why.p ? why.p : strerror(-err));
 		root_unlock_and_tidy(o, fd);
 		buf_free(&why);
 		return EXIT_ERROR;

@@ -191,7 +191,8 @@ static int add_target(struct wants *ws, const char *arg)
 	if (err == -ENOMEM)
 		goto out;
 	if (err) {
-		error_msg("%s: %s (expected FILE, FILE:FUNCTION or DIRECTORY)", arg, strerror(-err));
+		error_msg("%s: %s (expected FILE, FILE:FUNCTION or DIRECTORY)", arg,
+			  strerror(-err));
 		goto out;
 	}
 	if (func && !*func) {
@@ -403,8 +404,8 @@ static int prepare(const struct opts *o, struct manifest *m, struct want *w, str
 				char line[32];
 
 				snprintf(line, sizeof(line), "%u", p->sc.skips[k].line);
-				error_msg("%s:%s: %s cannot be wrapped: %s", w->path, line, w->names[i],
-					  p->sc.skips[k].why);
+				error_msg("%s:%s: %s cannot be wrapped: %s", w->path, line,
+					  w->names[i], p->sc.skips[k].why);
 				ret = 1;
 				found = -1;
 			}
@@ -638,7 +639,8 @@ int cmd_inject(const struct opts *o, int ntargets, char **targets)
 		if (f->inj_len == p->cur_len && !memcmp(f->inj, p->cur, p->cur_len))
 			continue;
 		full = root_path(o, f->path);
-		err = full ? fs_write_atomic(full, f->inj, f->inj_len, p->st.st_mode, &p->st) : -ENOMEM;
+		err = full ? fs_write_atomic(full, f->inj, f->inj_len, p->st.st_mode, &p->st)
+			   : -ENOMEM;
 		if (err) {
 			errno = -err;
 			perror_msg("%s", f->path);

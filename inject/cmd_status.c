@@ -186,9 +186,10 @@ static void print_text(const struct opts *o, const struct entries *es, int have_
 		printf("perfinject: %zu function%s in %zu file%s\n", nf, nf == 1 ? "" : "s", es->n,
 		       es->n == 1 ? "" : "s");
 	else
-		printf("perfinject: no manifest; %zu file%s hold markers (perfinject --clean removes "
-		       "them)\n",
-		       es->n, es->n == 1 ? "" : "s");
+		printf(
+		    "perfinject: no manifest; %zu file%s hold markers (perfinject --clean removes "
+		    "them)\n",
+		    es->n, es->n == 1 ? "" : "s");
 }
 
 int cmd_status(const struct opts *o)

@@ -14,10 +14,10 @@
 #define EXIT_ALTERED 3 /* --clean: some file keeps markers that were changed; it is left alone */
 
 struct opts {
-	char *root;	/* absolute, no trailing slash */
-	int json;	/* machine-readable output on stdout */
+	char *root;	     /* absolute, no trailing slash */
+	int json;	     /* machine-readable output on stdout */
 	const char *profile; /* --from-profile FILE */
-	int top;	/* --top N */
+	int top;	     /* --top N */
 };
 
 int cmd_inject(const struct opts *o, int ntargets, char **targets);

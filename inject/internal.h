@@ -17,8 +17,8 @@ struct source {
 	const char *data;
 	size_t len;
 	const struct lang *lang;
-	const char *nl; /* the file's line ending: "\n" or "\r\n" */
-	size_t bom;	/* 3 when the file starts with a UTF-8 byte order mark */
+	const char *nl;	    /* the file's line ending: "\n" or "\r\n" */
+	size_t bom;	    /* 3 when the file starts with a UTF-8 byte order mark */
 	const char *module; /* Python: the dotted module name; NULL: from path */
 };
 

@@ -301,12 +301,15 @@ int clex(const char *s, size_t len, int cxx, struct ctoks *out, unsigned int *ba
 					kind = CT_STRING;
 				} else if (!raw) {
 					next(&c);
-					kind = quoted(&c, q) ? CT_BAD : q == '"' ? CT_STRING : CT_CHAR;
+					kind = quoted(&c, q) ? CT_BAD
+					       : q == '"'    ? CT_STRING
+							     : CT_CHAR;
 				}
 				if (kind != CT_IDENT && kind != CT_BAD && cxx)
 					ident(&c); /* user-defined literal suffix */
 			}
-		} else if ((ch >= '0' && ch <= '9') || (ch == '.' && peek(&c) >= '0' && peek(&c) <= '9')) {
+		} else if ((ch >= '0' && ch <= '9') ||
+			   (ch == '.' && peek(&c) >= '0' && peek(&c) <= '9')) {
 			kind = CT_NUMBER;
 			for (;;) {
 				int a = at(&c);

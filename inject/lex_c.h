@@ -28,11 +28,11 @@ enum ctok_kind {
 };
 
 struct ctok {
-	size_t off;	    /* first byte in the buffer */
-	size_t len;	    /* raw length, splices included */
-	unsigned int line;  /* 1-based line of the first byte */
-	unsigned char kind; /* enum ctok_kind */
-	unsigned char bol;  /* first token of its line (comments do not count) */
+	size_t off;	      /* first byte in the buffer */
+	size_t len;	      /* raw length, splices included */
+	unsigned int line;    /* 1-based line of the first byte */
+	unsigned char kind;   /* enum ctok_kind */
+	unsigned char bol;    /* first token of its line (comments do not count) */
 	unsigned char splice; /* the raw text holds a backslash-newline */
 };
 

@@ -246,7 +246,9 @@ int pylex(const char *s, size_t len, struct ptoks *out, unsigned int *bad_line)
 			line_start = x.i;
 			width = 0;
 			while (ch(&x, 0) == ' ' || ch(&x, 0) == '\t' || ch(&x, 0) == '\f') {
-				width = ch(&x, 0) == '\t' ? (width / 8 + 1) * 8 : ch(&x, 0) == ' ' ? width + 1 : 0;
+				width = ch(&x, 0) == '\t'  ? (width / 8 + 1) * 8
+					: ch(&x, 0) == ' ' ? width + 1
+							   : 0;
 				adv(&x);
 			}
 			at_bol = 0;
@@ -294,7 +296,8 @@ int pylex(const char *s, size_t len, struct ptoks *out, unsigned int *bad_line)
 			kind = PT_NAME;
 			while (is_name_char(ch(&x, 0)))
 				adv(&x);
-		} else if ((c >= '0' && c <= '9') || (c == '.' && ch(&x, 1) >= '0' && ch(&x, 1) <= '9')) {
+		} else if ((c >= '0' && c <= '9') ||
+			   (c == '.' && ch(&x, 1) >= '0' && ch(&x, 1) <= '9')) {
 			kind = PT_NUMBER;
 			while (is_name_char(ch(&x, 0)) || ch(&x, 0) == '.' ||
 			       ((ch(&x, 0) == '+' || ch(&x, 0) == '-') &&

@@ -12,7 +12,7 @@
 #include "fsutil.h"
 #include "manifest.h"
 
-#define SCHEMA "perfinject-manifest"
+#define SCHEMA	"perfinject-manifest"
 #define VERSION 1
 
 static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";

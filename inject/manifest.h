@@ -32,7 +32,7 @@ struct manifest {
 	size_t n;
 };
 
-#define MANIFEST_DIR ".perfinject"
+#define MANIFEST_DIR  ".perfinject"
 #define MANIFEST_FILE ".perfinject/manifest.json"
 
 /*

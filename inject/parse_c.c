@@ -45,21 +45,22 @@ struct parser {
 };
 
 static const char *const group_kw[] = {
-	"__attribute__", "__attribute", "__declspec", "alignas", "_Alignas", "decltype",  "typeof",
-	"__typeof__",	 "__typeof",	"_Atomic",    "__asm__", "__asm",    "asm",	  "noexcept",
-	"throw",	 "requires",	"sizeof",     "alignof", "_Alignof", "__alignof__",
+    "__attribute__", "__attribute", "__declspec", "alignas", "_Alignas", "decltype",	"typeof",
+    "__typeof__",    "__typeof",    "_Atomic",	  "__asm__", "__asm",	 "asm",		"noexcept",
+    "throw",	     "requires",    "sizeof",	  "alignof", "_Alignof", "__alignof__",
 };
 
 static const char *const keywords[] = {
-	"if",	    "while",	"for",	     "switch",	     "return",	 "do",	      "else",
-	"case",	    "default",	"goto",	     "break",	     "continue", "int",	      "char",
-	"void",	    "short",	"long",	     "float",	     "double",	 "signed",    "unsigned",
-	"const",    "volatile", "static",    "extern",	     "inline",	 "register",  "auto",
-	"struct",   "union",	"enum",	     "class",	     "typedef",	 "bool",      "_Bool",
-	"template", "typename", "namespace", "using",	     "new",	 "delete",    "catch",
-	"try",	    "public",	"private",   "protected",    "virtual",	 "explicit",  "friend",
-	"this",	    "_Generic", "co_await",  "co_return",    "co_yield", "constexpr", "consteval",
-	"restrict", "__restrict", "_Static_assert", "static_assert",
+    "if",	 "while",     "for",	  "switch",	"return",	  "do",
+    "else",	 "case",      "default",  "goto",	"break",	  "continue",
+    "int",	 "char",      "void",	  "short",	"long",		  "float",
+    "double",	 "signed",    "unsigned", "const",	"volatile",	  "static",
+    "extern",	 "inline",    "register", "auto",	"struct",	  "union",
+    "enum",	 "class",     "typedef",  "bool",	"_Bool",	  "template",
+    "typename",	 "namespace", "using",	  "new",	"delete",	  "catch",
+    "try",	 "public",    "private",  "protected",	"virtual",	  "explicit",
+    "friend",	 "this",      "_Generic", "co_await",	"co_return",	  "co_yield",
+    "constexpr", "consteval", "restrict", "__restrict", "_Static_assert", "static_assert",
 };
 
 static int in_list(const struct parser *p, size_t i, const char *const *list, size_t n)
@@ -86,7 +87,8 @@ static int is_punct(const struct parser *p, size_t i, char c)
 
 static int is_name(const struct parser *p, size_t i)
 {
-	return i < p->n && p->v[i].kind == CT_IDENT && !in_list(p, i, keywords, ARRAY_SIZE(keywords)) &&
+	return i < p->n && p->v[i].kind == CT_IDENT &&
+	       !in_list(p, i, keywords, ARRAY_SIZE(keywords)) &&
 	       !in_list(p, i, group_kw, ARRAY_SIZE(group_kw)) && !is(p, i, "operator");
 }
 
@@ -137,7 +139,8 @@ static size_t skip_decoration(const struct parser *p, size_t i, size_t end)
 	for (;;) {
 		if (is_punct(p, i, '[') && is_punct(p, i + 1, '[')) {
 			i = match(p, i) + 1;
-		} else if (in_list(p, i, group_kw, ARRAY_SIZE(group_kw)) && is_punct(p, i + 1, '(')) {
+		} else if (in_list(p, i, group_kw, ARRAY_SIZE(group_kw)) &&
+			   is_punct(p, i + 1, '(')) {
 			i = match(p, i + 1) + 1;
 		} else if (is(p, i, "template") && is_punct(p, i + 1, '<')) {
 			i = match_angle(p, i + 1, end) + 1;
@@ -250,7 +253,8 @@ static int find_declarator(const struct parser *p, size_t k, size_t end, struct 
 		}
 		if (is_punct(p, q, '(')) {
 			if (q == k || !is_name(p, q - 1)) {
-				*why = "declarator we do not understand (function pointer or macro?)";
+				*why =
+				    "declarator we do not understand (function pointer or macro?)";
 				return -1;
 			}
 			d->name_tok = q - 1;
@@ -317,7 +321,7 @@ static int nested_c(struct parser *p, size_t open, size_t close, const char *out
 static int class_head(const struct parser *p, size_t k, size_t end, size_t *name_a, size_t *name_b)
 {
 	size_t i = k;
-	static const char *const spec[] = {"typedef", "static", "extern",   "const",
+	static const char *const spec[] = {"typedef",  "static", "extern",    "const",
 					   "volatile", "inline", "constexpr", "export"};
 
 	for (;;) {
@@ -365,7 +369,8 @@ static int push_scope(struct parser *p, size_t a, size_t b, int is_class)
 	size_t before = p->qual.len;
 
 	if (p->depth >= MAX_DEPTH) {
-		buf_printf(p->why, "line %u: scopes nested too deeply", p->v[a < p->n ? a : 0].line);
+		buf_printf(p->why, "line %u: scopes nested too deeply",
+			   p->v[a < p->n ? a : 0].line);
 		return -EINVAL;
 	}
 	sc = &p->scopes[p->depth++];
@@ -615,7 +620,8 @@ static int record(struct parser *p, const struct decl *d, size_t k, size_t body,
 	if (!why && (has_ident(p, k, body, "constexpr") || has_ident(p, k, body, "consteval")))
 		why = "constexpr function (cannot hold a static)";
 	if (!why && !p->cxx && !has_ident(p, k, d->name_start, "static") &&
-	    (has_ident(p, k, d->name_start, "inline") || has_ident(p, k, d->name_start, "__inline") ||
+	    (has_ident(p, k, d->name_start, "inline") ||
+	     has_ident(p, k, d->name_start, "__inline") ||
 	     has_ident(p, k, d->name_start, "__inline__")))
 		why = "C inline function without static (cannot refer to a static)";
 	if (!why && (has_ident(p, k, body, "naked") || has_ident(p, k, body, "__naked__")))
@@ -646,7 +652,8 @@ static int nested_c(struct parser *p, size_t open, size_t close, const char *out
 		struct decl d;
 		const char *why = NULL;
 
-		if (!(is_punct(p, i - 1, '{') || is_punct(p, i - 1, '}') || is_punct(p, i - 1, ';')))
+		if (!(is_punct(p, i - 1, '{') || is_punct(p, i - 1, '}') ||
+		      is_punct(p, i - 1, ';')))
 			continue;
 		for (j = k; j < close; j++) {
 			if (!(p->v[j].kind == CT_IDENT || is_punct(p, j, '*')))
@@ -676,7 +683,8 @@ static int nested_c(struct parser *p, size_t open, size_t close, const char *out
 static int is_access(const struct parser *p, size_t i)
 {
 	return (is(p, i, "public") || is(p, i, "private") || is(p, i, "protected")) &&
-	       (is_punct(p, i + 1, ':') || (p->v[i + 1].kind == CT_IDENT && is_punct(p, i + 2, ':')));
+	       (is_punct(p, i + 1, ':') ||
+		(p->v[i + 1].kind == CT_IDENT && is_punct(p, i + 2, ':')));
 }
 
 static int parse_scope(struct parser *p, size_t *pi, int file_scope)
@@ -689,7 +697,8 @@ static int parse_scope(struct parser *p, size_t *pi, int file_scope)
 
 		if (is_punct(p, i, '}')) {
 			if (file_scope) {
-				buf_printf(p->why, "line %u: '}' without a matching '{'", p->v[i].line);
+				buf_printf(p->why, "line %u: '}' without a matching '{'",
+					   p->v[i].line);
 				return -EINVAL;
 			}
 			*pi = i + 1;
@@ -715,10 +724,11 @@ static int parse_scope(struct parser *p, size_t *pi, int file_scope)
 
 				if (!p->cxx && find_declarator(p, k, j, &d, &why) == 1 &&
 				    kr_params(p, d.name_end, d.rparen) && d.rparen + 1 < j) {
-					while (t < p->n && !is_punct(p, t, '{') && !is_punct(p, t, '}') &&
-					       !is_punct(p, t, '='))
+					while (t < p->n && !is_punct(p, t, '{') &&
+					       !is_punct(p, t, '}') && !is_punct(p, t, '='))
 						t++;
-					if (t < p->n && is_punct(p, t, '{') && is_punct(p, t - 1, ';')) {
+					if (t < p->n && is_punct(p, t, '{') &&
+					    is_punct(p, t - 1, ';')) {
 						j = t;
 						continue;
 					}
@@ -814,8 +824,9 @@ static int live_tokens(const char *s, const struct ctoks *t, struct parser *p, s
 				q += 4;
 				while (*q == ' ' || *q == '\t')
 					q++;
-				is_zero = q[0] == '0' && (q[1] == '\n' || q[1] == '\r' || q[1] == ' ' ||
-							  q[1] == '\t' || q[1] == '/' || !q[1]);
+				is_zero =
+				    q[0] == '0' && (q[1] == '\n' || q[1] == '\r' || q[1] == ' ' ||
+						    q[1] == '\t' || q[1] == '/' || !q[1]);
 			}
 			live = stack[sp - 1].live && !stack[sp - 1].taken && !is_zero;
 			if (live)

@@ -17,29 +17,30 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-		"usage: perfinject [--root DIR] [--json] TARGET...\n"
-		"       perfinject [--root DIR] [--json] --from-profile FILE [--top N] [TARGET...]\n"
-		"       perfinject [--root DIR] --clean\n"
-		"       perfinject [--root DIR] --status [--json]\n"
-		"       perfinject --python-path\n"
-		"\n"
-		"TARGET is FILE:FUNCTION (C: name, C++: ns::Class::method, Python: func or\n"
-		"Class.method), a FILE (every function in it), or a DIRECTORY (every .c .cc .cpp\n"
-		".cxx .py file below it that .gitignore does not ignore).\n"
-		"\n"
-		"  --root DIR           the tree to instrument; default: the nearest directory\n"
-		"                       above the working directory holding .perfinject/, else\n"
-		"                       the working directory\n"
-		"  --clean              remove every insertion (exit 0 only when every file is back)\n"
-		"  --status             list instrumented files and functions\n"
-		"  --json               machine-readable output on stdout\n"
-		"  --from-profile FILE  wrap the hottest functions of a perftrace profile\n"
-		"  --top N              how many (default 10)\n"
-		"  --python-path        print the directory to put on PYTHONPATH for Python spans\n"
-		"\n"
-		"Exit status: 0 success, 1 error (nothing changed when injecting), 2 usage,\n"
-		"3 --clean left files whose markers were altered.  See perfinject(1).\n");
+	fprintf(
+	    f,
+	    "usage: perfinject [--root DIR] [--json] TARGET...\n"
+	    "       perfinject [--root DIR] [--json] --from-profile FILE [--top N] [TARGET...]\n"
+	    "       perfinject [--root DIR] --clean\n"
+	    "       perfinject [--root DIR] --status [--json]\n"
+	    "       perfinject --python-path\n"
+	    "\n"
+	    "TARGET is FILE:FUNCTION (C: name, C++: ns::Class::method, Python: func or\n"
+	    "Class.method), a FILE (every function in it), or a DIRECTORY (every .c .cc .cpp\n"
+	    ".cxx .py file below it that .gitignore does not ignore).\n"
+	    "\n"
+	    "  --root DIR           the tree to instrument; default: the nearest directory\n"
+	    "                       above the working directory holding .perfinject/, else\n"
+	    "                       the working directory\n"
+	    "  --clean              remove every insertion (exit 0 only when every file is back)\n"
+	    "  --status             list instrumented files and functions\n"
+	    "  --json               machine-readable output on stdout\n"
+	    "  --from-profile FILE  wrap the hottest functions of a perftrace profile\n"
+	    "  --top N              how many (default 10)\n"
+	    "  --python-path        print the directory to put on PYTHONPATH for Python spans\n"
+	    "\n"
+	    "Exit status: 0 success, 1 error (nothing changed when injecting), 2 usage,\n"
+	    "3 --clean left files whose markers were altered.  See perfinject(1).\n");
 }
 
 /* The nearest directory at or above the cwd that holds .perfinject/, else the cwd. */
@@ -71,15 +72,15 @@ static char *default_root(void)
 int main(int argc, char **argv)
 {
 	static const struct option long_opts[] = {
-		{"root", required_argument, NULL, 'r'},
-		{"clean", no_argument, NULL, 'c'},
-		{"status", no_argument, NULL, 's'},
-		{"json", no_argument, NULL, 'j'},
-		{"from-profile", required_argument, NULL, 'p'},
-		{"top", required_argument, NULL, 't'},
-		{"python-path", no_argument, NULL, 'P'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"root", required_argument, NULL, 'r'},
+	    {"clean", no_argument, NULL, 'c'},
+	    {"status", no_argument, NULL, 's'},
+	    {"json", no_argument, NULL, 'j'},
+	    {"from-profile", required_argument, NULL, 'p'},
+	    {"top", required_argument, NULL, 't'},
+	    {"python-path", no_argument, NULL, 'P'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	struct opts o = {NULL, 0, NULL, 10};
 	const char *root = NULL;

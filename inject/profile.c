@@ -134,8 +134,8 @@ static char *clean_name(const char *name)
 		buf_addc(&b, *p);
 	}
 	if (b.p) {
-		static const char *const sfx[] = {".constprop", ".isra", ".part", ".cold",
-						  ".lto_priv", ".clone", ".localalias"};
+		static const char *const sfx[] = {".constprop", ".isra",  ".part",	".cold",
+						  ".lto_priv",	".clone", ".localalias"};
 		size_t i;
 
 		for (i = 0; i < ARRAY_SIZE(sfx); i++) {
@@ -210,7 +210,8 @@ static char *under_root(const struct opts *o, const char *file)
 		}
 		free(full);
 	}
-	if (strncmp(real, o->root, rl) || real[rl] != '/' || stat(real, &st) || !S_ISREG(st.st_mode))
+	if (strncmp(real, o->root, rl) || real[rl] != '/' || stat(real, &st) ||
+	    !S_ISREG(st.st_mode))
 		return NULL;
 	return strdup(real + rl + 1);
 }
@@ -266,14 +267,17 @@ int profile_targets(const struct opts *o, const char *file, int top, char ***out
 	qsort(hot, nh, sizeof(*hot), by_heat);
 	for (i = 0; i < nh && *n < top; i++) {
 		const cJSON *fn = hot[i].fn, *jl = cJSON_GetObjectItemCaseSensitive(fn, "line");
-		const char *name = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(fn, "name"));
-		const char *src = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(fn, "file"));
+		const char *name =
+		    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(fn, "name"));
+		const char *src =
+		    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(fn, "file"));
 		char *rel = under_root(o, src), *clean = name ? clean_name(name) : NULL, *q = NULL;
 		struct buf t = BUF_INIT;
 		int k, dup = 0;
 
 		if (rel && lang_for_path(rel, 1))
-			q = resolve(o, rel, clean, cJSON_IsNumber(jl) ? (unsigned int)jl->valuedouble : 0);
+			q = resolve(o, rel, clean,
+				    cJSON_IsNumber(jl) ? (unsigned int)jl->valuedouble : 0);
 		if (rel && lang_for_path(rel, 1) && !q)
 			warning_msg("%s: %s: no definition of %s found; skipped", file, rel,
 				    name ? name : "?");

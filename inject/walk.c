@@ -123,7 +123,8 @@ static int add_rules(struct rules *r, const char *file, const char *base)
 		size_t n = strlen(line);
 		struct rule *k;
 
-		while (n && (line[n - 1] == '\r' || (line[n - 1] == ' ' && !(n > 1 && line[n - 2] == '\\'))))
+		while (n && (line[n - 1] == '\r' ||
+			     (line[n - 1] == ' ' && !(n > 1 && line[n - 2] == '\\'))))
 			line[--n] = 0;
 		if (!n || line[0] == '#')
 			continue;

@@ -26,101 +26,112 @@
 #include "internal.h"
 #include "lex_c.h"
 
-#define SPAN_MACRO "PERFINJECT_SPAN_"
+#define SPAN_MACRO  "PERFINJECT_SPAN_"
 #define BLOCK_BEGIN "/* perfinject:begin"
-#define BLOCK_END "/* perfinject:end */"
+#define BLOCK_END   "/* perfinject:end */"
 
 /* The support block, one line per entry; joined with the file's line ending. */
 static const char *const block[] = {
-	BLOCK_BEGIN " support block; `perfinject --clean` removes it (do not edit) */",
-	"#ifndef " SPAN_MACRO,
-	"#if defined(__GNUC__) || defined(__clang__)",
-	"#pragma GCC diagnostic push",
-	"#pragma GCC diagnostic ignored \"-Wunused-macros\"",
-	"#endif",
-	"struct perfinject_site_ { const char *name; const char *file; unsigned int line; unsigned int id; };",
-	"typedef int (*perfinject_abi_t_)(void);",
-	"typedef unsigned long (*perfinject_enter_t_)(struct perfinject_site_ *);",
-	"typedef void (*perfinject_exit_t_)(struct perfinject_site_ *, unsigned long);",
-	"union perfinject_sym_ { void *p; perfinject_abi_t_ abi; perfinject_enter_t_ enter; perfinject_exit_t_ exit; };",
-	"struct perfinject_fns_ { perfinject_enter_t_ enter; perfinject_exit_t_ exit; long state; };",
-	"extern void *perfinject_dlsym_(void *, const char *) __asm__(\"dlsym\") __attribute__((weak));",
-	"#ifdef __cplusplus",
-	"inline perfinject_fns_ *perfinject_fns_get_() { static perfinject_fns_ f; return &f; }",
-	"#if __cplusplus >= 201103L",
-	"#define PERFINJECT_NULL_ nullptr",
-	"#else",
-	"#define PERFINJECT_NULL_ __null",
-	"#endif",
-	"#else",
-	"static struct perfinject_fns_ perfinject_fns_;",
-	"#define perfinject_fns_get_() (&perfinject_fns_)",
-	"#define PERFINJECT_NULL_ ((void *)0)",
-	"#endif",
-	"static __attribute__((unused, noinline, cold)) void perfinject_resolve_(struct perfinject_fns_ *f)",
-	"{",
-	"\tunion perfinject_sym_ v, e, x;",
-	"\tlong state = -1;",
-	"\tif (perfinject_dlsym_) {",
-	"\t\tv.p = perfinject_dlsym_(PERFINJECT_NULL_, \"perfshim_abi_version\");",
-	"\t\te.p = perfinject_dlsym_(PERFINJECT_NULL_, \"perfshim_span_enter\");",
-	"\t\tx.p = perfinject_dlsym_(PERFINJECT_NULL_, \"perfshim_span_exit\");",
-	"\t\tif (v.p && e.p && x.p && v.abi() == 1) {",
-	"\t\t\tf->enter = e.enter;",
-	"\t\t\tf->exit = x.exit;",
-	"\t\t\tstate = 1;",
-	"\t\t}",
-	"\t}",
-	"\t__atomic_store_n(&f->state, state, __ATOMIC_RELEASE);",
-	"}",
-	"static __attribute__((constructor, unused)) void perfinject_init_(void)",
-	"{",
-	"\tperfinject_resolve_(perfinject_fns_get_());",
-	"}",
-	"static __attribute__((unused)) unsigned long perfinject_enter_(struct perfinject_site_ *s, long *on)",
-	"{",
-	"\tstruct perfinject_fns_ *f = perfinject_fns_get_();",
-	"\tlong state = __atomic_load_n(&f->state, __ATOMIC_ACQUIRE);",
-	"\tif (__builtin_expect(state == 0, 0)) {",
-	"\t\tperfinject_resolve_(f);",
-	"\t\tstate = __atomic_load_n(&f->state, __ATOMIC_ACQUIRE);",
-	"\t}",
-	"\t*on = state > 0;",
-	"\treturn state > 0 ? f->enter(s) : 0;",
-	"}",
-	"#ifdef __cplusplus",
-	"class perfinject_guard_ {",
-	"public:",
-	"\texplicit perfinject_guard_(perfinject_site_ *s) : site_(s), token_(0), on_(0) { token_ = perfinject_enter_(s, &on_); }",
-	"\t~perfinject_guard_() { if (on_) perfinject_fns_get_()->exit(site_, token_); }",
-	"private:",
-	"\tperfinject_guard_(const perfinject_guard_ &);",
-	"\tperfinject_guard_ &operator=(const perfinject_guard_ &);",
-	"\tperfinject_site_ *site_;",
-	"\tunsigned long token_;",
-	"\tlong on_;",
-	"};",
-	"#define " SPAN_MACRO "(n, name, file, line) static perfinject_site_ perfinject_s##n = {name, file, line, 0}; perfinject_guard_ perfinject_g##n(&perfinject_s##n)",
-	"#else",
-	"struct perfinject_scope_ { struct perfinject_site_ *site; unsigned long token; long on; };",
-	"static __attribute__((unused)) int perfinject_begin_(struct perfinject_scope_ *g)",
-	"{",
-	"\tg->token = perfinject_enter_(g->site, &g->on);",
-	"\treturn 0;",
-	"}",
-	"static __attribute__((unused)) void perfinject_end_(struct perfinject_scope_ *g)",
-	"{",
-	"\tif (g->on)",
-	"\t\tperfinject_fns_get_()->exit(g->site, g->token);",
-	"}",
-	"#define " SPAN_MACRO "(n, name, file, line) static struct perfinject_site_ perfinject_s##n = {name, file, line, 0}; struct perfinject_scope_ perfinject_g##n __attribute__((cleanup(perfinject_end_))) = {&perfinject_s##n, 0, 0}; int perfinject_b##n __attribute__((unused)) = perfinject_begin_(&perfinject_g##n)",
-	"#endif",
-	"#if defined(__GNUC__) || defined(__clang__)",
-	"#pragma GCC diagnostic pop",
-	"#endif",
-	"#endif",
-	BLOCK_END,
-	"#line 1",
+    BLOCK_BEGIN " support block; `perfinject --clean` removes it (do not edit) */",
+    "#ifndef " SPAN_MACRO,
+    "#if defined(__GNUC__) || defined(__clang__)",
+    "#pragma GCC diagnostic push",
+    "#pragma GCC diagnostic ignored \"-Wunused-macros\"",
+    "#endif",
+    "struct perfinject_site_ { const char *name; const char *file; unsigned int line; unsigned int "
+    "id; };",
+    "typedef int (*perfinject_abi_t_)(void);",
+    "typedef unsigned long (*perfinject_enter_t_)(struct perfinject_site_ *);",
+    "typedef void (*perfinject_exit_t_)(struct perfinject_site_ *, unsigned long);",
+    "union perfinject_sym_ { void *p; perfinject_abi_t_ abi; perfinject_enter_t_ enter; "
+    "perfinject_exit_t_ exit; };",
+    "struct perfinject_fns_ { perfinject_enter_t_ enter; perfinject_exit_t_ exit; long state; };",
+    "extern void *perfinject_dlsym_(void *, const char *) __asm__(\"dlsym\") "
+    "__attribute__((weak));",
+    "#ifdef __cplusplus",
+    "inline perfinject_fns_ *perfinject_fns_get_() { static perfinject_fns_ f; return &f; }",
+    "#if __cplusplus >= 201103L",
+    "#define PERFINJECT_NULL_ nullptr",
+    "#else",
+    "#define PERFINJECT_NULL_ __null",
+    "#endif",
+    "#else",
+    "static struct perfinject_fns_ perfinject_fns_;",
+    "#define perfinject_fns_get_() (&perfinject_fns_)",
+    "#define PERFINJECT_NULL_ ((void *)0)",
+    "#endif",
+    "static __attribute__((unused, noinline, cold)) void perfinject_resolve_(struct "
+    "perfinject_fns_ *f)",
+    "{",
+    "\tunion perfinject_sym_ v, e, x;",
+    "\tlong state = -1;",
+    "\tif (perfinject_dlsym_) {",
+    "\t\tv.p = perfinject_dlsym_(PERFINJECT_NULL_, \"perfshim_abi_version\");",
+    "\t\te.p = perfinject_dlsym_(PERFINJECT_NULL_, \"perfshim_span_enter\");",
+    "\t\tx.p = perfinject_dlsym_(PERFINJECT_NULL_, \"perfshim_span_exit\");",
+    "\t\tif (v.p && e.p && x.p && v.abi() == 1) {",
+    "\t\t\tf->enter = e.enter;",
+    "\t\t\tf->exit = x.exit;",
+    "\t\t\tstate = 1;",
+    "\t\t}",
+    "\t}",
+    "\t__atomic_store_n(&f->state, state, __ATOMIC_RELEASE);",
+    "}",
+    "static __attribute__((constructor, unused)) void perfinject_init_(void)",
+    "{",
+    "\tperfinject_resolve_(perfinject_fns_get_());",
+    "}",
+    "static __attribute__((unused)) unsigned long perfinject_enter_(struct perfinject_site_ *s, "
+    "long *on)",
+    "{",
+    "\tstruct perfinject_fns_ *f = perfinject_fns_get_();",
+    "\tlong state = __atomic_load_n(&f->state, __ATOMIC_ACQUIRE);",
+    "\tif (__builtin_expect(state == 0, 0)) {",
+    "\t\tperfinject_resolve_(f);",
+    "\t\tstate = __atomic_load_n(&f->state, __ATOMIC_ACQUIRE);",
+    "\t}",
+    "\t*on = state > 0;",
+    "\treturn state > 0 ? f->enter(s) : 0;",
+    "}",
+    "#ifdef __cplusplus",
+    "class perfinject_guard_ {",
+    "public:",
+    "\texplicit perfinject_guard_(perfinject_site_ *s) : site_(s), token_(0), on_(0) { token_ = "
+    "perfinject_enter_(s, &on_); }",
+    "\t~perfinject_guard_() { if (on_) perfinject_fns_get_()->exit(site_, token_); }",
+    "private:",
+    "\tperfinject_guard_(const perfinject_guard_ &);",
+    "\tperfinject_guard_ &operator=(const perfinject_guard_ &);",
+    "\tperfinject_site_ *site_;",
+    "\tunsigned long token_;",
+    "\tlong on_;",
+    "};",
+    "#define " SPAN_MACRO "(n, name, file, line) static perfinject_site_ perfinject_s##n = {name, "
+			  "file, line, 0}; perfinject_guard_ perfinject_g##n(&perfinject_s##n)",
+    "#else",
+    "struct perfinject_scope_ { struct perfinject_site_ *site; unsigned long token; long on; };",
+    "static __attribute__((unused)) int perfinject_begin_(struct perfinject_scope_ *g)",
+    "{",
+    "\tg->token = perfinject_enter_(g->site, &g->on);",
+    "\treturn 0;",
+    "}",
+    "static __attribute__((unused)) void perfinject_end_(struct perfinject_scope_ *g)",
+    "{",
+    "\tif (g->on)",
+    "\t\tperfinject_fns_get_()->exit(g->site, g->token);",
+    "}",
+    "#define " SPAN_MACRO
+    "(n, name, file, line) static struct perfinject_site_ perfinject_s##n = {name, file, line, 0}; "
+    "struct perfinject_scope_ perfinject_g##n __attribute__((cleanup(perfinject_end_))) = "
+    "{&perfinject_s##n, 0, 0}; int perfinject_b##n __attribute__((unused)) = "
+    "perfinject_begin_(&perfinject_g##n)",
+    "#endif",
+    "#if defined(__GNUC__) || defined(__clang__)",
+    "#pragma GCC diagnostic pop",
+    "#endif",
+    "#endif",
+    BLOCK_END,
+    "#line 1",
 };
 
 static void block_text(const struct source *src, struct buf *b)
@@ -173,9 +184,9 @@ static int plan_c_family(const struct source *src, const struct scan *sc, const 
 		buf_adds(&t, ", ");
 		c_string(&t, src->path);
 		buf_printf(&t, ", %u);", f->line);
-		err = buf_ok(&t) || buf_ok(&span) ? -ENOMEM
-						  : edits_add(out, f->at, EDIT_SPAN, t.p, f->qname,
-							      span.p, f->line);
+		err = buf_ok(&t) || buf_ok(&span)
+			  ? -ENOMEM
+			  : edits_add(out, f->at, EDIT_SPAN, t.p, f->qname, span.p, f->line);
 	}
 	buf_free(&t);
 	buf_free(&span);
@@ -188,8 +199,8 @@ static int plan_c(const struct source *src, const struct scan *sc, const size_t 
 	return plan_c_family(src, sc, sel, nsel, out, 0);
 }
 
-static int plan_cxx(const struct source *src, const struct scan *sc, const size_t *sel,
-		    size_t nsel, struct edits *out)
+static int plan_cxx(const struct source *src, const struct scan *sc, const size_t *sel, size_t nsel,
+		    struct edits *out)
 {
 	return plan_c_family(src, sc, sel, nsel, out, 1);
 }
@@ -251,16 +262,29 @@ static int starts_with(const char *s, size_t len, const char *pre)
 
 /* The names the support block declares: seen outside it, they are ours, moved or changed. */
 static const char *const our_names[] = {
-	SPAN_MACRO,	     "PERFINJECT_NULL_",    "perfinject_site_",	   "perfinject_abi_t_",
-	"perfinject_enter_t_", "perfinject_exit_t_", "perfinject_sym_",	   "perfinject_fns_",
-	"perfinject_dlsym_",   "perfinject_fns_get_", "perfinject_resolve_", "perfinject_enter_",
-	"perfinject_guard_",   "perfinject_scope_",  "perfinject_begin_",   "perfinject_end_",
-	"perfinject_init_",
+    SPAN_MACRO,
+    "PERFINJECT_NULL_",
+    "perfinject_site_",
+    "perfinject_abi_t_",
+    "perfinject_enter_t_",
+    "perfinject_exit_t_",
+    "perfinject_sym_",
+    "perfinject_fns_",
+    "perfinject_dlsym_",
+    "perfinject_fns_get_",
+    "perfinject_resolve_",
+    "perfinject_enter_",
+    "perfinject_guard_",
+    "perfinject_scope_",
+    "perfinject_begin_",
+    "perfinject_end_",
+    "perfinject_init_",
 };
 
 static int is_ident_char(int c)
 {
-	return c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+	return c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	       (c >= '0' && c <= '9');
 }
 
 static int is_our_name(const char *s, size_t len)
@@ -287,7 +311,8 @@ static int directive_names_ours(const char *s, size_t len)
 				quote = 0;
 		} else if (s[i] == '"' || s[i] == '\'') {
 			quote = s[i];
-		} else if (is_ident_char((unsigned char)s[i]) && (i == 0 || !is_ident_char((unsigned char)s[i - 1]))) {
+		} else if (is_ident_char((unsigned char)s[i]) &&
+			   (i == 0 || !is_ident_char((unsigned char)s[i - 1]))) {
 			for (j = i; j < len && is_ident_char((unsigned char)s[j]); j++)
 				;
 			if (is_our_name(s + i, j - i))
@@ -312,9 +337,11 @@ static int strip_c_family(const struct source *src, struct buf *out, size_t *rem
 	err = clex(s, src->len, cxx, &toks, &bad);
 	if (err == -EINVAL) {
 		/* Without a lexer's view we cannot tell markers from look-alikes. */
-		if (memmem(s, src->len, "perfinject", 10) || memmem(s, src->len, "PERFINJECT", 10)) {
-			buf_printf(why, "line %u: unterminated comment or raw string; cannot find the "
-					"markers safely",
+		if (memmem(s, src->len, "perfinject", 10) ||
+		    memmem(s, src->len, "PERFINJECT", 10)) {
+			buf_printf(why,
+				   "line %u: unterminated comment or raw string; cannot find the "
+				   "markers safely",
 				   bad);
 			return -EINVAL;
 		}
@@ -357,8 +384,9 @@ static int strip_c_family(const struct source *src, struct buf *out, size_t *rem
 				goto out;
 			}
 			if (!has_block) {
-				buf_printf(why, "line %u: span statement without the support block "
-						"(was the block changed?)",
+				buf_printf(why,
+					   "line %u: span statement without the support block "
+					   "(was the block changed?)",
 					   t->line);
 				err = -EINVAL;
 				goto out;
@@ -372,7 +400,8 @@ static int strip_c_family(const struct source *src, struct buf *out, size_t *rem
 		    (t->kind == CT_COMMENT && (starts_with(s + t->off, t->len, BLOCK_BEGIN) ||
 					       starts_with(s + t->off, t->len, BLOCK_END))) ||
 		    (t->kind == CT_DIRECTIVE && directive_names_ours(s + t->off, t->len))) {
-			buf_printf(why, "line %u: a perfinject marker was changed or moved", t->line);
+			buf_printf(why, "line %u: a perfinject marker was changed or moved",
+				   t->line);
 			err = -EINVAL;
 			goto out;
 		}

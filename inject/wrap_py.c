@@ -22,22 +22,22 @@
 #include "internal.h"
 #include "lex_py.h"
 
-#define DECO_NAME "_perfinject_span"
-#define DECO_MARK "  # perfinject"
+#define DECO_NAME   "_perfinject_span"
+#define DECO_MARK   "  # perfinject"
 #define BLOCK_BEGIN "# perfinject:begin"
-#define BLOCK_END "# perfinject:end"
+#define BLOCK_END   "# perfinject:end"
 
 static const char *const block_head[] = {
-	BLOCK_BEGIN " (`perfinject --clean` removes this block; do not edit)",
-	"try:",
-	"    from perfprof_spans import site_decorator as _perfinject_factory",
+    BLOCK_BEGIN " (`perfinject --clean` removes this block; do not edit)",
+    "try:",
+    "    from perfprof_spans import site_decorator as _perfinject_factory",
 };
 /* then: "    _perfinject_span = _perfinject_factory(\"<path>\")" */
 static const char *const block_tail[] = {
-	"except Exception:  # without the runtime, functions run unwrapped",
-	"    def " DECO_NAME "(name, line):",
-	"        return lambda f: f",
-	BLOCK_END,
+    "except Exception:  # without the runtime, functions run unwrapped",
+    "    def " DECO_NAME "(name, line):",
+    "        return lambda f: f",
+    BLOCK_END,
 };
 #define FACTORY_LINE "    " DECO_NAME " = _perfinject_factory("
 
@@ -124,8 +124,8 @@ static int parse_py(const struct source *src, struct scan *out, struct buf *why)
 				if (t.v[m].eol)
 					break;
 			}
-			if ((i == 0 && only_str) ||
-			    (ptok_is(s, k, "from") && d + 1 < t.n && ptok_is(s, &t.v[d + 1], "__future__")))
+			if ((i == 0 && only_str) || (ptok_is(s, k, "from") && d + 1 < t.n &&
+						     ptok_is(s, &t.v[d + 1], "__future__")))
 				out->block_at = l->end;
 			else
 				header = 0;
@@ -164,8 +164,9 @@ static int parse_py(const struct source *src, struct scan *out, struct buf *why)
 			;
 		if (m < k->off) {
 			/* `\` on the line before: a decorator cannot go between the two. */
-			err = scan_skip(out, t.v[d].line, q.p + (base && q.len > base ? base + 1 : 0),
-					"def continued from the line before (backslash)");
+			err =
+			    scan_skip(out, t.v[d].line, q.p + (base && q.len > base ? base + 1 : 0),
+				      "def continued from the line before (backslash)");
 			continue;
 		}
 		{
@@ -175,8 +176,9 @@ static int parse_py(const struct source *src, struct scan *out, struct buf *why)
 
 			for (j = i + 1; j < t.nlines && t.lines[j].width > l->width; j++)
 				end = t.lines[j].end_line;
-			err = scan_func(out, strdup(q.p + (base && q.len > base ? base + 1 : 0)),
-					t.v[d].line, end, l->start, s + l->start, k->off - l->start);
+			err =
+			    scan_func(out, strdup(q.p + (base && q.len > base ? base + 1 : 0)),
+				      t.v[d].line, end, l->start, s + l->start, k->off - l->start);
 		}
 	}
 	ptoks_free(&t);
@@ -219,9 +221,9 @@ static int plan_py(const struct source *src, const struct scan *sc, const size_t
 		buf_printf(&t, "%s@" DECO_NAME "(", f->indent);
 		py_string(&t, span.p);
 		buf_printf(&t, ", %u)" DECO_MARK "%s", f->line, src->nl);
-		err = buf_ok(&t) || buf_ok(&span) ? -ENOMEM
-						  : edits_add(out, f->at, EDIT_DECORATOR, t.p, f->qname,
-							      span.p, f->line);
+		err = buf_ok(&t) || buf_ok(&span)
+			  ? -ENOMEM
+			  : edits_add(out, f->at, EDIT_DECORATOR, t.p, f->qname, span.p, f->line);
 	}
 	buf_free(&t);
 	buf_free(&span);
@@ -321,8 +323,9 @@ static int strip_py(const struct source *src, struct buf *out, size_t *removed, 
 	err = pylex(s, src->len, &t, &bad);
 	if (err == -EINVAL) {
 		if (memmem(s, src->len, "perfinject", 10)) {
-			buf_printf(why, "line %u: unterminated string or unbalanced brackets; cannot "
-					"find the markers safely",
+			buf_printf(why,
+				   "line %u: unterminated string or unbalanced brackets; cannot "
+				   "find the markers safely",
 				   bad);
 			return -EINVAL;
 		}
@@ -360,11 +363,12 @@ static int strip_py(const struct source *src, struct buf *out, size_t *removed, 
 			++*removed;
 			continue;
 		}
-		if ((k->kind == PT_NAME && (ptok_is(s, k, DECO_NAME) ||
-					    ptok_is(s, k, "_perfinject_factory"))) ||
+		if ((k->kind == PT_NAME &&
+		     (ptok_is(s, k, DECO_NAME) || ptok_is(s, k, "_perfinject_factory"))) ||
 		    (k->kind == PT_COMMENT && (starts_with(s + k->off, k->len, "# perfinject") &&
 					       (k->len == 12 || s[k->off + 12] == ':')))) {
-			buf_printf(why, "line %u: a perfinject marker was changed or moved", k->line);
+			buf_printf(why, "line %u: a perfinject marker was changed or moved",
+				   k->line);
 			err = -EINVAL;
 		}
 	}

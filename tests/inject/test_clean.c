@@ -13,8 +13,7 @@
 
 #include "ti.h"
 
-static int run(const char *dir, struct tl_result *r, const char *a0, const char *a1,
-	       const char *a2)
+static int run(const char *dir, struct tl_result *r, const char *a0, const char *a1, const char *a2)
 {
 	const char *args[] = {a0, a1, a2, NULL};
 
@@ -77,11 +76,13 @@ Test(clean, user_edits_survive_c)
 	inj = file(dir, "tricky.c");
 	/* A new comment at the top, a changed body line, a new function at the end. */
 	edited = replace(inj, "\treturn x * x;\n", "\treturn x * x * 1; /* tuned */\n");
-	edited = replace(edited, "/*\n * perfinject test case", "/* user's note */\n/*\n * perfinject test case");
+	edited = replace(edited, "/*\n * perfinject test case",
+			 "/* user's note */\n/*\n * perfinject test case");
 	cr_assert(asprintf(&edited, "%sstatic int added(void) { return 1; }\n", edited) > 0);
 	put(dir, "tricky.c", edited);
 	want = replace(orig, "\treturn x * x;\n", "\treturn x * x * 1; /* tuned */\n");
-	want = replace(want, "/*\n * perfinject test case", "/* user's note */\n/*\n * perfinject test case");
+	want = replace(want, "/*\n * perfinject test case",
+		       "/* user's note */\n/*\n * perfinject test case");
 	cr_assert(asprintf(&want, "%sstatic int added(void) { return 1; }\n", want) > 0);
 
 	cr_assert_eq(run(dir, &r, "--status", "--json", NULL), 0);
@@ -142,7 +143,7 @@ Test(clean, altered_marker_is_refused)
 	tl_result_free(&r);
 	cr_assert_eq(run(dir, &r, "--status", NULL, NULL), 0);
 	cr_expect(strstr(r.out, "tricky.c: altered") && strstr(r.out, "tricky.py: altered") &&
-			  !strstr(r.out, "c89.c"),
+		      !strstr(r.out, "c89.c"),
 		  "%s", r.out);
 	tl_result_free(&r);
 	tl_rm_rf(dir);
@@ -156,10 +157,12 @@ Test(clean, altered_support_block_is_refused)
 	struct tl_result r;
 
 	must(dir, "c89.c", NULL);
-	c = replace(file(dir, "c89.c"), "#pragma GCC diagnostic push", "#  pragma GCC diagnostic push");
+	c = replace(file(dir, "c89.c"), "#pragma GCC diagnostic push",
+		    "#  pragma GCC diagnostic push");
 	put(dir, "c89.c", c);
 	cr_assert_eq(run(dir, &r, "--clean", NULL, NULL), 3);
-	cr_expect(strstr(r.err, "c89.c: line 1: a perfinject marker was changed or moved"), "%s", r.err);
+	cr_expect(strstr(r.err, "c89.c: line 1: a perfinject marker was changed or moved"), "%s",
+		  r.err);
 	cr_expect_eq(lines(r.err), 1, "not one line: %s", r.err);
 	tl_result_free(&r);
 	cr_assert_str_eq(file(dir, "c89.c"), c);
@@ -219,7 +222,8 @@ Test(clean, inject_again_adds_functions)
 	must(dir, "tricky.c:square", NULL);
 	must(dir, "tricky.c:fib", NULL);
 	s = file(dir, "tricky.c");
-	cr_expect(strstr(s, "\"tricky.c:square\"") && strstr(s, "\"tricky.c:fib\""), "not both wrapped");
+	cr_expect(strstr(s, "\"tricky.c:square\"") && strstr(s, "\"tricky.c:fib\""),
+		  "not both wrapped");
 	cr_expect_eq(strstr(strstr(s, "perfinject:begin") + 1, "perfinject:begin"), NULL,
 		     "two support blocks");
 	cr_assert_eq(run(dir, &r, "--status", "--json", NULL), 0);
@@ -256,7 +260,8 @@ Test(clean, interrupted_writes)
 
 		snprintf(env, sizeof(env), "PERFINJECT_TEST_CRASH_AFTER=%d", k);
 		cr_assert_eq(tl_run(&r, argv, envp, dir, NULL, 30), 0);
-		cr_assert(r.exited && r.code == 75, "write %d: not interrupted (%s)", k, tl_status_str(&r));
+		cr_assert(r.exited && r.code == 75, "write %d: not interrupted (%s)", k,
+			  tl_status_str(&r));
 		tl_result_free(&r);
 		for (i = 0; i < 3; i++) {
 			char *now = file(dir, files[i]);
@@ -264,15 +269,17 @@ Test(clean, interrupted_writes)
 			cr_assert(!strcmp(now, orig[i]) || !strcmp(now, want[i]),
 				  "write %d: %s is half-written", k, files[i]);
 			/* Sources are written in sorted order after the manifest. */
-			cr_expect_str_eq(now, i < k - 1 ? want[i] : orig[i], "write %d: %s", k, files[i]);
+			cr_expect_str_eq(now, i < k - 1 ? want[i] : orig[i], "write %d: %s", k,
+					 files[i]);
 		}
 		temps = tl_glob(dir, ".*.perfinject-*", &count);
 		cr_expect_eq(count, k ? 1 : 0, "write %d: %d temporary files", k, count);
-		cr_assert_eq(run(dir, &r, "--clean", NULL, NULL), 0, "write %d: clean: %s", k, r.err);
+		cr_assert_eq(run(dir, &r, "--clean", NULL, NULL), 0, "write %d: clean: %s", k,
+			     r.err);
 		tl_result_free(&r);
 		for (i = 0; i < 3; i++)
-			cr_expect_str_eq(file(dir, files[i]), orig[i], "write %d: %s not restored", k,
-					 files[i]);
+			cr_expect_str_eq(file(dir, files[i]), orig[i], "write %d: %s not restored",
+					 k, files[i]);
 		temps = tl_glob(dir, ".*.perfinject-*", &count);
 		cr_expect_eq(count, 0, "write %d: temporary files left after clean", k);
 		(void)temps;
@@ -295,7 +302,8 @@ Test(clean, interrupted_clean_resumes)
 	cr_assert_eq(tl_run(&r, argv, envp, dir, NULL, 30), 0);
 	cr_assert(r.exited && r.code == 75, "%s", tl_status_str(&r));
 	tl_result_free(&r);
-	cr_assert_str_eq(file(dir, "c89.c"), o1, "the first file was not restored before the crash");
+	cr_assert_str_eq(file(dir, "c89.c"), o1,
+			 "the first file was not restored before the crash");
 	cr_assert_str_neq(file(dir, "tricky.c"), o0);
 	must(dir, "--clean", NULL);
 	cr_assert_str_eq(file(dir, "tricky.c"), o0);
@@ -350,12 +358,14 @@ Test(errors, missing_file)
 
 Test(errors, missing_function)
 {
-	refused("c89.c", "c89.c:nope", "c89.c: no function named 'nope' (found: twice, old_style, main)");
+	refused("c89.c", "c89.c:nope",
+		"c89.c: no function named 'nope' (found: twice, old_style, main)");
 }
 
 Test(errors, unwrappable_function)
 {
-	refused("tricky.cc", "tricky.cc:constexpr_fn", "constexpr_fn cannot be wrapped: constexpr function");
+	refused("tricky.cc", "tricky.cc:constexpr_fn",
+		"constexpr_fn cannot be wrapped: constexpr function");
 }
 
 Test(errors, unparsable_source)
@@ -379,7 +389,7 @@ Test(errors, unparsable_source)
 	put(dir, "good.c", "int g(void) { return 2; }\n");
 	cr_assert_eq(run(dir, &r, ".", NULL, NULL), 0, "%s", r.err);
 	cr_expect(strstr(r.err, "warning: broken.c: cannot be parsed safely") &&
-			  strstr(r.err, "warning: broken.py: cannot be parsed safely"),
+		      strstr(r.err, "warning: broken.py: cannot be parsed safely"),
 		  "%s", r.err);
 	cr_expect(strstr(r.out, "good.c:1: good.c:g"), "%s", r.out);
 	tl_result_free(&r);
@@ -391,7 +401,8 @@ Test(errors, unparsable_source)
 Test(errors, outside_root_symlink_and_usage)
 {
 	const char *files[] = {"c89.c", NULL};
-	char *dir = ti_tree("bad", files), *link = ti_path(dir, "link.c"), *src = ti_path(dir, "c89.c");
+	char *dir = ti_tree("bad", files), *link = ti_path(dir, "link.c"),
+	     *src = ti_path(dir, "c89.c");
 	struct tl_result r;
 
 	cr_assert_eq(run(dir, &r, "/etc/hostname", NULL, NULL), 1);
@@ -453,10 +464,10 @@ Test(targets, directory_walk_and_gitignore)
 	put(dir, "m.py", "def m():\n    pass\n");
 	cr_assert_eq(run(dir, &r, "--json", ".", NULL), 0, "%s", r.err);
 	cr_expect(strstr(r.out, "\"src/a.c\"") && strstr(r.out, "\"src/keep.gen.c\"") &&
-			  strstr(r.out, "\"src/top.c\"") && strstr(r.out, "\"m.py\""),
+		      strstr(r.out, "\"src/top.c\"") && strstr(r.out, "\"m.py\""),
 		  "%s", r.out);
 	cr_expect(!strstr(r.out, "x.gen.c") && !strstr(r.out, "g.c\"") && !strstr(r.out, "h.h") &&
-			  !strstr(r.out, "build/") && !strstr(r.out, "\"top.c\""),
+		      !strstr(r.out, "build/") && !strstr(r.out, "\"top.c\""),
 		  "%s", r.out);
 	tl_result_free(&r);
 	/* A header named explicitly is fine. */

@@ -15,22 +15,27 @@ static void write_profile(const char *dir)
 {
 	char *path = ti_path(dir, "profile.json"), *json;
 
-	cr_assert(asprintf(&json,
-			   "{\"functions\": ["
-			   "{\"name\": \"printf\", \"module\": \"libc.so.6\", \"file\": \"/usr/include/stdio.h\","
-			   " \"line\": 1, \"self_samples\": 90, \"total_samples\": 90},"
-			   "{\"name\": \"fib\", \"module\": \"prog\", \"file\": \"%s/tricky.c\", \"line\": 110,"
-			   " \"self_samples\": 50, \"total_samples\": 60},"
-			   "{\"name\": \"?\", \"module\": \"prog\", \"file\": null, \"line\": null,"
-			   " \"self_samples\": 45, \"total_samples\": 45},"
-			   "{\"name\": \"square.constprop.0\", \"module\": \"prog\", \"file\": \"./tricky.c\","
-			   " \"line\": 62, \"self_samples\": 40, \"total_samples\": 40},"
-			   "{\"name\": \"geo::Point::norm2() const\", \"module\": \"prog\", \"file\": \"tricky.cc\","
-			   " \"line\": 49, \"self_samples\": 30, \"total_samples\": 31},"
-			   "{\"name\": \"inlined_somewhere\", \"module\": \"prog\", \"file\": \"tricky.c\","
-			   " \"line\": 166, \"self_samples\": 10, \"total_samples\": 100}"
-			   "]}",
-			   dir) > 0);
+	cr_assert(
+	    asprintf(
+		&json,
+		"{\"functions\": ["
+		"{\"name\": \"printf\", \"module\": \"libc.so.6\", \"file\": "
+		"\"/usr/include/stdio.h\","
+		" \"line\": 1, \"self_samples\": 90, \"total_samples\": 90},"
+		"{\"name\": \"fib\", \"module\": \"prog\", \"file\": \"%s/tricky.c\", \"line\": "
+		"110,"
+		" \"self_samples\": 50, \"total_samples\": 60},"
+		"{\"name\": \"?\", \"module\": \"prog\", \"file\": null, \"line\": null,"
+		" \"self_samples\": 45, \"total_samples\": 45},"
+		"{\"name\": \"square.constprop.0\", \"module\": \"prog\", \"file\": \"./tricky.c\","
+		" \"line\": 62, \"self_samples\": 40, \"total_samples\": 40},"
+		"{\"name\": \"geo::Point::norm2() const\", \"module\": \"prog\", \"file\": "
+		"\"tricky.cc\","
+		" \"line\": 49, \"self_samples\": 30, \"total_samples\": 31},"
+		"{\"name\": \"inlined_somewhere\", \"module\": \"prog\", \"file\": \"tricky.c\","
+		" \"line\": 166, \"self_samples\": 10, \"total_samples\": 100}"
+		"]}",
+		dir) > 0);
 	ti_write(path, json);
 }
 
@@ -57,7 +62,8 @@ Test(profile, hottest_functions_in_the_tree)
 	tl_result_free(&r);
 	/* Past the top three, a name we cannot find maps by its line: main. */
 	{
-		const char *more[] = {"--json", "--from-profile", "profile.json", "--top", "4", NULL};
+		const char *more[] = {"--json", "--from-profile", "profile.json", "--top", "4",
+				      NULL};
 
 		cr_assert_eq(ti_perfinject(&r, dir, more), 0, "%s", r.err);
 		cr_expect(strstr(r.out, "\"tricky.c:main\""), "%s", r.out);
@@ -79,9 +85,11 @@ Test(profile, bad_profiles)
 	const char *args[] = {"--from-profile", "p.json", NULL};
 	struct tl_result r;
 
-	ti_write(p, "{\"functions\": [{\"name\": \"printf\", \"file\": \"/usr/include/stdio.h\"}]}");
+	ti_write(p,
+		 "{\"functions\": [{\"name\": \"printf\", \"file\": \"/usr/include/stdio.h\"}]}");
 	cr_assert_eq(ti_perfinject(&r, dir, args), 1);
-	cr_expect(strstr(r.err, "p.json: no function of the profile has its source under"), "%s", r.err);
+	cr_expect(strstr(r.err, "p.json: no function of the profile has its source under"), "%s",
+		  r.err);
 	tl_result_free(&r);
 	ti_write(p, "{\"threads\": []}");
 	cr_assert_eq(ti_perfinject(&r, dir, args), 1);
@@ -107,8 +115,10 @@ Test(profile, perftrace_sample_file)
 
 	if (access(tracer, X_OK))
 		cr_skip_test("build/perftrace is not built on this branch");
-	cr_assert(asprintf(&cmd, "sed -i 's/fib(10)/fib(32)/' tricky.c && gcc -O1 -g tricky.c -o prog && "
-			   "%s record -o s.ptrace -- ./prog", tracer) > 0);
+	cr_assert(asprintf(&cmd,
+			   "sed -i 's/fib(10)/fib(32)/' tricky.c && gcc -O1 -g tricky.c -o prog && "
+			   "%s record -o s.ptrace -- ./prog",
+			   tracer) > 0);
 	cr_assert_eq(ti_sh(&r, dir, cmd, NULL), 0, "%s", r.err);
 	tl_result_free(&r);
 	cr_assert_eq(ti_perfinject(&r, dir, args), 0, "%s", r.err);

@@ -75,13 +75,15 @@ Test(pyruntime, no_overwrite)
 	env[1] = outenv;
 	env[2] = NULL;
 	/* Pre-create the file the process would take, as another process with its pid would. */
-	cr_assert(asprintf(&code, "python3 -c 'import os, runpy; open(\"pyspans.%%d.json\" %% os.getpid(), \"w\").write(\"x\"); "
-			   "runpy.run_path(\"tricky.py\", run_name=\"__main__\")'") > 0);
+	cr_assert(asprintf(&code, "python3 -c 'import os, runpy; open(\"pyspans.%%d.json\" %% "
+				  "os.getpid(), \"w\").write(\"x\"); "
+				  "runpy.run_path(\"tricky.py\", run_name=\"__main__\")'") > 0);
 	cr_assert_eq(ti_sh(&r, dir, code, env), 0, "%s", r.err);
 	tl_result_free(&r);
 	files = tl_glob(dir, "pyspans.*.json", &n);
 	cr_assert_eq(n, 2);
-	cr_expect(strstr(files[0], ".1.json") || strstr(files[1], ".1.json"), "%s %s", files[0], files[1]);
+	cr_expect(strstr(files[0], ".1.json") || strstr(files[1], ".1.json"), "%s %s", files[0],
+		  files[1]);
 	tl_rm_rf(dir);
 }
 

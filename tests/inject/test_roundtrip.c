@@ -23,7 +23,8 @@ struct expect {
 	int n;
 };
 
-static void check_spans(const struct ti_span *v, int n, const struct expect *e, const char *main_name)
+static void check_spans(const struct ti_span *v, int n, const struct expect *e,
+			const char *main_name)
 {
 	int i, k;
 
@@ -34,13 +35,13 @@ static void check_spans(const struct ti_span *v, int n, const struct expect *e, 
 			continue;
 		s = ti_find(v, n, e->names[k]);
 		if (!e->calls[k]) {
-			cr_expect(!s || s->calls == 0, "%s: expected no calls, got %.0f", e->names[k],
-				  s ? s->calls : 0);
+			cr_expect(!s || s->calls == 0, "%s: expected no calls, got %.0f",
+				  e->names[k], s ? s->calls : 0);
 			continue;
 		}
 		cr_assert(s, "no span %s was recorded", e->names[k]);
-		cr_expect_eq((long)s->calls, e->calls[k], "%s: %.0f calls, expected %ld", e->names[k],
-			     s->calls, e->calls[k]);
+		cr_expect_eq((long)s->calls, e->calls[k], "%s: %.0f calls, expected %ld",
+			     e->names[k], s->calls, e->calls[k]);
 		cr_expect(s->total_ns >= s->self_ns, "%s: total %.0f < self %.0f", e->names[k],
 			  s->total_ns, s->self_ns);
 		cr_expect_eq(s->bad, 0, "%s: %.0f exits did not match their enter", e->names[k],
@@ -57,8 +58,9 @@ static void check_spans(const struct ti_span *v, int n, const struct expect *e, 
 		const struct ti_span *m = ti_find(v, n, main_name);
 
 		cr_assert(m, "no span %s", main_name);
-		cr_expect(m->total_ns > m->self_ns, "%s: nested spans not subtracted (total %.0f, self %.0f)",
-			  main_name, m->total_ns, m->self_ns);
+		cr_expect(m->total_ns > m->self_ns,
+			  "%s: nested spans not subtracted (total %.0f, self %.0f)", main_name,
+			  m->total_ns, m->self_ns);
 	}
 }
 
@@ -91,7 +93,8 @@ static void check_lines(const char *orig, const char *json_out)
 			}
 			cr_assert(p, "%s: line %d is past the end", name, line);
 			end = strchr(p, '\n');
-			snprintf(text, sizeof(text), "%.*s", end ? (int)(end - p) : (int)strlen(p), p);
+			snprintf(text, sizeof(text), "%.*s", end ? (int)(end - p) : (int)strlen(p),
+				 p);
 			/* "spl\" + "iced": a splice may cut the name; compare its start. */
 			cr_expect(strstr(text, leaf) || (strlen(leaf) > 3 && strstr(text, "spl")),
 				  "%s: line %d is \"%s\"", name, line, text);
@@ -171,7 +174,8 @@ static void round_trip(const char *name, const struct build *b, const char *main
 		struct ti_span *v;
 		int n;
 
-		cr_assert(asprintf(&pre, "LD_PRELOAD=%s", tl_bpath("tests/progs/libinject_spanrec.so")) > 0);
+		cr_assert(asprintf(&pre, "LD_PRELOAD=%s",
+				   tl_bpath("tests/progs/libinject_spanrec.so")) > 0);
 		cr_assert(asprintf(&outenv, "SPANREC_OUT=%s", rec) > 0);
 		env[0] = pre;
 		env[1] = outenv;

@@ -70,10 +70,10 @@ static void e2e(const char *name, const char *build, const char *run)
 			continue;
 		}
 		cr_assert(s, "%s: no span in the report", names[k]);
-		cr_expect_eq((long)s->calls, calls[k], "%s: %.0f calls, expected %ld", names[k], s->calls,
-			     calls[k]);
-		cr_expect(s->total_ns >= s->self_ns, "%s: total %.0f < self %.0f", names[k], s->total_ns,
-			  s->self_ns);
+		cr_expect_eq((long)s->calls, calls[k], "%s: %.0f calls, expected %ld", names[k],
+			     s->calls, calls[k]);
+		cr_expect(s->total_ns >= s->self_ns, "%s: total %.0f < self %.0f", names[k],
+			  s->total_ns, s->self_ns);
 		cr_expect(s->min_ns <= s->max_ns, "%s: min > max", names[k]);
 		cr_expect_str_eq(s->file, name);
 	}
@@ -95,7 +95,8 @@ static void e2e(const char *name, const char *build, const char *run)
 
 Test(shim, c_spans)
 {
-	e2e("tricky.c", "gcc -std=c11 -O1 -Wall -Wextra -Werror -pedantic tricky.c -o prog", "./prog");
+	e2e("tricky.c", "gcc -std=c11 -O1 -Wall -Wextra -Werror -pedantic tricky.c -o prog",
+	    "./prog");
 }
 
 Test(shim, cxx_spans)
@@ -106,7 +107,8 @@ Test(shim, cxx_spans)
 
 Test(shim, threads_and_longjmp)
 {
-	e2e("threads.c", "gcc -std=c11 -O1 -Wall -Wextra -Werror -pthread threads.c -o prog", "./prog");
+	e2e("threads.c", "gcc -std=c11 -O1 -Wall -Wextra -Werror -pthread threads.c -o prog",
+	    "./prog");
 }
 
 Test(shim, python_under_the_shim)

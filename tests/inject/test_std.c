@@ -11,8 +11,9 @@
 
 #include "ti.h"
 
-#define WARN "-Wall -Wextra -Werror -pedantic -Wshadow -Wundef -Wcast-qual -Wconversion " \
-	     "-Wsign-conversion -Wredundant-decls -Wpadded -Wcast-align -Wwrite-strings -Winline"
+#define WARN                                                                                       \
+	"-Wall -Wextra -Werror -pedantic -Wshadow -Wundef -Wcast-qual -Wconversion "               \
+	"-Wsign-conversion -Wredundant-decls -Wpadded -Wcast-align -Wwrite-strings -Winline"
 /* K&R definitions are part of the cases, so no -Wold-style-definition / -Wstrict-prototypes. */
 #define CWARN WARN " -Wmissing-prototypes -Wdeclaration-after-statement -Wnested-externs"
 #define XWARN WARN " -Wold-style-cast -Wzero-as-null-pointer-constant -Wnon-virtual-dtor"
@@ -40,9 +41,10 @@ static void matrix(const char *name, const char *cc, const char *warn, const cha
 	for (i = 0; stds[i]; i++) {
 		if (!ti_cc_has_std(cc, stds[i]))
 			continue;
-		cr_assert(asprintf(&cmd, "%s -std=%s -O2 %s -fsyntax-only %s", cc, stds[i], warn, name) > 0);
-		cr_assert_eq(ti_sh(&r, dir, cmd, NULL), 0, "the case %s is not clean: %s -std=%s:\n%s",
-			     name, cc, stds[i], r.err);
+		cr_assert(asprintf(&cmd, "%s -std=%s -O2 %s -fsyntax-only %s", cc, stds[i], warn,
+				   name) > 0);
+		cr_assert_eq(ti_sh(&r, dir, cmd, NULL), 0,
+			     "the case %s is not clean: %s -std=%s:\n%s", name, cc, stds[i], r.err);
 		tl_result_free(&r);
 	}
 	/* ...and stays clean instrumented. */
@@ -66,7 +68,8 @@ static void matrix(const char *name, const char *cc, const char *warn, const cha
 		cr_assert_eq(ti_sh(&r, dir, cmd, NULL), 0, "%s -std=%s:\n%s", cc, stds[i], r.err);
 		tl_result_free(&r);
 		rec = ti_path(dir, stds[i]);
-		cr_assert(asprintf(&pre, "LD_PRELOAD=%s", tl_bpath("tests/progs/libinject_spanrec.so")) > 0);
+		cr_assert(asprintf(&pre, "LD_PRELOAD=%s",
+				   tl_bpath("tests/progs/libinject_spanrec.so")) > 0);
 		cr_assert(asprintf(&out, "SPANREC_OUT=%s", rec) > 0);
 		env[0] = pre;
 		env[1] = out;
@@ -79,7 +82,8 @@ static void matrix(const char *name, const char *cc, const char *warn, const cha
 		v = ti_recorded(rec, &n);
 		s = ti_find(v, n, span);
 		cr_assert(s, "-std=%s: no span %s", stds[i], span);
-		cr_expect_eq((long)s->calls, calls, "-std=%s: %s has %.0f calls", stds[i], span, s->calls);
+		cr_expect_eq((long)s->calls, calls, "-std=%s: %s has %.0f calls", stds[i], span,
+			     s->calls);
 		free(v);
 		built++;
 	}
@@ -89,8 +93,8 @@ static void matrix(const char *name, const char *cc, const char *warn, const cha
 
 static const char *const c_stds[] = {"c99", "c11", "c17", "c2x", "gnu99", "gnu17", NULL};
 static const char *const c89_stds[] = {"c89", "gnu89", "c99", "c2x", NULL};
-static const char *const cxx98_stds[] = {"c++98", "c++03", "c++11", "c++14", "c++17", "c++20",
-					 "c++2b", NULL};
+static const char *const cxx98_stds[] = {"c++98", "c++03", "c++11", "c++14",
+					 "c++17", "c++20", "c++2b", NULL};
 static const char *const cxx14_stds[] = {"c++14", "c++17", "c++20", "c++2b", NULL};
 
 Test(std, gcc_c99_to_c23)
@@ -115,7 +119,8 @@ Test(std, clang_c89)
 
 Test(std, gxx_cxx98_to_cxx23)
 {
-	matrix("cxx98.cc", "g++", XWARN " -Wuseless-cast -Weffc++", cxx98_stds, "lib::Counter::bump", 5);
+	matrix("cxx98.cc", "g++", XWARN " -Wuseless-cast -Weffc++", cxx98_stds,
+	       "lib::Counter::bump", 5);
 }
 
 Test(std, clangxx_cxx98_to_cxx23)

@@ -16,15 +16,24 @@ static const struct {
 	const char *name;
 	long calls;
 } want[] = {
-	{"src/parse.c:calc_eval", 7},	  {"src/parse.c:calc_tokenize", 7},
-	{"src/parse.c:term", 13},	  {"src/calc.c:calc_apply", 10},
-	{"src/calc.c:add", 6},		  {"src/calc.c:mul", 4},
-	{"calc_clamp", 7},		  {"tests/test_calc.c:check", 6},
-	{"tests/test_calc.c:main", 1},	  {"src/main.c:main", 1},
-	{"calcpy.ops.evaluate", 3},	  {"calcpy.ops.Evaluator.__init__", 3},
-	{"calcpy.ops.Evaluator.run", 3},  {"calcpy.ops.apply", 3},
-	{"calcpy.ops.tokens", 3},	  {"tests.test_ops.TestOps.test_add", 1},
-	{"tests.test_ops.TestOps.test_chain", 1}, {"tests.test_ops.TestOps.test_single", 1},
+    {"src/parse.c:calc_eval", 7},
+    {"src/parse.c:calc_tokenize", 7},
+    {"src/parse.c:term", 13},
+    {"src/calc.c:calc_apply", 10},
+    {"src/calc.c:add", 6},
+    {"src/calc.c:mul", 4},
+    {"calc_clamp", 7},
+    {"tests/test_calc.c:check", 6},
+    {"tests/test_calc.c:main", 1},
+    {"src/main.c:main", 1},
+    {"calcpy.ops.evaluate", 3},
+    {"calcpy.ops.Evaluator.__init__", 3},
+    {"calcpy.ops.Evaluator.run", 3},
+    {"calcpy.ops.apply", 3},
+    {"calcpy.ops.tokens", 3},
+    {"tests.test_ops.TestOps.test_add", 1},
+    {"tests.test_ops.TestOps.test_chain", 1},
+    {"tests.test_ops.TestOps.test_single", 1},
 };
 
 Test(tree, inject_build_test_clean)
@@ -45,10 +54,12 @@ Test(tree, inject_build_test_clean)
 	tl_result_free(&r);
 
 	/* The project as it is. */
-	cr_assert_eq(ti_sh(&r, dir, "make -s test && make -s clean", NULL), 0, "%s%s", r.out, r.err);
+	cr_assert_eq(ti_sh(&r, dir, "make -s test && make -s clean", NULL), 0, "%s%s", r.out,
+		     r.err);
 	base_out = strdup(r.out);
 	tl_result_free(&r);
-	cr_assert(strstr(base_out, "6 checks, 0 failures") && strstr(base_out, "OK"), "%s", base_out);
+	cr_assert(strstr(base_out, "6 checks, 0 failures") && strstr(base_out, "OK"), "%s",
+		  base_out);
 
 	{
 		const char *args[] = {"--json", ".", "include/calc.h:calc_clamp", NULL};
@@ -63,7 +74,8 @@ Test(tree, inject_build_test_clean)
 	cr_assert_eq(ti_sh(&r, dir, cmd, NULL), 0);
 	tl_result_free(&r);
 	rec = ti_path(spans_dir, "c.rec");
-	cr_assert(asprintf(&pre, "LD_PRELOAD=%s", tl_bpath("tests/progs/libinject_spanrec.so")) > 0);
+	cr_assert(asprintf(&pre, "LD_PRELOAD=%s", tl_bpath("tests/progs/libinject_spanrec.so")) >
+		  0);
 	cr_assert(asprintf(&recenv, "SPANREC_OUT=%s", rec) > 0);
 	cr_assert(asprintf(&pyenv, "PYTHONPATH=%s", tl_bpath("python")) > 0);
 	cr_assert(asprintf(&outenv, "PERFSHIM_OUT=%s", spans_dir) > 0);
@@ -74,7 +86,8 @@ Test(tree, inject_build_test_clean)
 	env[4] = NULL;
 	cr_assert_eq(ti_sh(&r, dir, "make -s all", NULL), 0, "instrumented build: %s", r.err);
 	tl_result_free(&r);
-	cr_assert_eq(ti_sh(&r, dir, "make -s test", env), 0, "instrumented tests: %s%s", r.out, r.err);
+	cr_assert_eq(ti_sh(&r, dir, "make -s test", env), 0, "instrumented tests: %s%s", r.out,
+		     r.err);
 	cr_expect_str_eq(r.out, base_out, "the project's tests give other results instrumented");
 	tl_result_free(&r);
 
@@ -86,15 +99,19 @@ Test(tree, inject_build_test_clean)
 		if (!s)
 			s = ti_find(pv, pn, want[i].name);
 		cr_assert(s, "no span %s", want[i].name);
-		cr_expect_eq((long)s->calls, want[i].calls, "%s: %.0f calls, expected %ld", want[i].name,
-			     s->calls, want[i].calls);
+		cr_expect_eq((long)s->calls, want[i].calls, "%s: %.0f calls, expected %ld",
+			     want[i].name, s->calls, want[i].calls);
 		cr_expect(s->total_ns >= s->self_ns, "%s: total < self", want[i].name);
 		cr_expect_eq(s->bad, 0, "%s: unmatched exits", want[i].name);
 	}
 	cr_expect_eq(n + pn, (int)(sizeof(want) / sizeof(want[0])), "%d spans recorded", n + pn);
 
 	/* Clean, and the tree is what it was. */
-	cr_assert_eq(ti_sh(&r, dir, "make -s clean && rm -rf spans && find . -name __pycache__ -prune -exec rm -rf {} +", NULL), 0);
+	cr_assert_eq(ti_sh(&r, dir,
+			   "make -s clean && rm -rf spans && find . -name __pycache__ -prune -exec "
+			   "rm -rf {} +",
+			   NULL),
+		     0);
 	tl_result_free(&r);
 	{
 		const char *args[] = {"--clean", NULL};
@@ -103,9 +120,11 @@ Test(tree, inject_build_test_clean)
 		cr_expect(strstr(r.out, "7 files restored"), "%s", r.out);
 		tl_result_free(&r);
 	}
-	cr_assert(asprintf(&cmd, "diff -r --no-dereference %s %s && cd %s && find . | sort > /tmp/a.$$ && "
-			   "cd %s && find . | sort | diff /tmp/a.$$ - ; s=$?; rm -f /tmp/a.$$; exit $s",
-			   pristine, dir, pristine, dir) > 0);
+	cr_assert(
+	    asprintf(&cmd,
+		     "diff -r --no-dereference %s %s && cd %s && find . | sort > /tmp/a.$$ && "
+		     "cd %s && find . | sort | diff /tmp/a.$$ - ; s=$?; rm -f /tmp/a.$$; exit $s",
+		     pristine, dir, pristine, dir) > 0);
 	cr_expect_eq(ti_sh(&r, "/", cmd, NULL), 0, "the tree differs after --clean:\n%s%s", r.out,
 		     r.err);
 	tl_result_free(&r);

@@ -219,7 +219,8 @@ int ti_expectations(const char *text, char names[][256], long *calls, int *is_sk
 		cr_assert_eq(*q, '"', "bad EXPECT line: %.60s", p - 7);
 		calls[n] = 0;
 		if (!is_skip[n])
-			cr_assert_eq(sscanf(q + 1, " %ld", &calls[n]), 1, "bad EXPECT: %.60s", p - 7);
+			cr_assert_eq(sscanf(q + 1, " %ld", &calls[n]), 1, "bad EXPECT: %.60s",
+				     p - 7);
 		n++;
 	}
 	return n;
@@ -231,8 +232,8 @@ int ti_cc_has_std(const char *cc, const char *std)
 	char *cmd;
 	int ok;
 
-	if (asprintf(&cmd, "echo 'int main(void){return 0;}' | %s -std=%s -x %s -fsyntax-only -", cc,
-		     std, strstr(cc, "++") ? "c++" : "c") < 0)
+	if (asprintf(&cmd, "echo 'int main(void){return 0;}' | %s -std=%s -x %s -fsyntax-only -",
+		     cc, std, strstr(cc, "++") ? "c++" : "c") < 0)
 		abort();
 	ok = ti_sh(&r, "/", cmd, NULL) == 0;
 	free(cmd);

@@ -118,7 +118,7 @@ __attribute__((destructor)) static void dump(void)
 	if (!out || !(f = fopen(out, "a")))
 		return;
 	for (i = 0; i < nrows; i++)
-		fprintf(f, "%s\t%s\t%u\t%lu\t%lu\t%lu\t%lu\n", rows[i].name, rows[i].file, rows[i].line,
-			rows[i].calls, rows[i].total, rows[i].self, rows[i].bad);
+		fprintf(f, "%s\t%s\t%u\t%lu\t%lu\t%lu\t%lu\n", rows[i].name, rows[i].file,
+			rows[i].line, rows[i].calls, rows[i].total, rows[i].self, rows[i].bad);
 	fclose(f);
 }
