@@ -118,3 +118,41 @@ Test(pyruntime, missing_or_broken_runtime)
 	tl_result_free(&r);
 	tl_rm_rf(dir);
 }
+
+/*
+ * Threads record exactly; concurrent tasks nest per task: each fetch() took
+ * at least its sleep, and gather_all's self time is not made negative by
+ * children that overlapped.
+ */
+Test(pyruntime, threads_and_tasks)
+{
+	char *dir = inject("pyconc.py"), *pyenv, *outenv;
+	const char *env[3];
+	struct tl_result r;
+	struct ti_span *v;
+	const struct ti_span *s;
+	int n;
+
+	cr_assert(asprintf(&pyenv, "PYTHONPATH=%s", tl_bpath("python")) > 0);
+	cr_assert(asprintf(&outenv, "PERFSHIM_OUT=%s", dir) > 0);
+	env[0] = pyenv;
+	env[1] = outenv;
+	env[2] = NULL;
+	cr_assert_eq(ti_sh(&r, dir, "python3 pyconc.py", env), 0, "%s", r.err);
+	cr_expect_str_eq(r.out, "[0.02, 0.01, 0.03]\n");
+	tl_result_free(&r);
+	v = ti_py_spans(dir, &n);
+	cr_assert_eq(n, 5, "%d spans", n);
+	cr_expect_eq(ti_find(v, n, "pyconc.step")->calls, 4000);
+	cr_expect_eq(ti_find(v, n, "pyconc.worker")->calls, 4);
+	s = ti_find(v, n, "pyconc.fetch");
+	cr_expect_eq(s->calls, 3);
+	cr_expect_geq(s->min_ns, 10e6, "fetch min %.0f ns < its 10 ms sleep", s->min_ns);
+	cr_expect_geq(s->max_ns, 30e6, "fetch max %.0f ns < its 30 ms sleep", s->max_ns);
+	s = ti_find(v, n, "pyconc.gather_all");
+	cr_expect_eq(s->calls, 1);
+	cr_expect_geq(s->total_ns, 30e6);
+	cr_expect_geq(s->self_ns, 0);
+	cr_expect_leq(s->self_ns, s->total_ns);
+	tl_rm_rf(dir);
+}
