@@ -62,4 +62,13 @@ void ctok_text(const char *s, const struct ctok *t, struct buf *b);
  */
 void cdirective(const char *s, const struct ctok *t, char *name, size_t size, int *is_zero);
 
+/*
+ * The live code tokens of t (no comments, no directives, only the branches
+ * of conditionals that are read; see live_c.c), as a malloc'd array in *out
+ * (freed by the caller, also on error).  Returns 0, -ENOMEM, or -EINVAL
+ * for unbalanced conditionals or an unterminated literal in live code,
+ * with why set.
+ */
+int clive(const char *s, const struct ctoks *t, struct ctok **out, size_t *n, struct buf *why);
+
 #endif

@@ -766,86 +766,6 @@ static int parse_scope(struct parser *p, size_t *pi, int file_scope)
 	return err;
 }
 
-/* Keeps the tokens of live code: the first live branch of each #if. */
-static int live_tokens(const char *s, const struct ctoks *t, struct parser *p, struct buf *why)
-{
-	struct cond {
-		int live, taken;
-	} stack[256];
-	int sp = 0, live = 1;
-	size_t i;
-
-	p->v = malloc((t->n + 1) * sizeof(*p->v));
-	if (!p->v)
-		return -ENOMEM;
-	p->n = 0;
-	for (i = 0; i < t->n; i++) {
-		const struct ctok *k = &t->v[i];
-		char name[16];
-		int zero;
-
-		if (k->kind == CT_COMMENT)
-			continue;
-		if (k->kind != CT_DIRECTIVE) {
-			if (!live)
-				continue;
-			if (k->kind == CT_BAD) {
-				buf_printf(why, "line %u: unterminated string or character literal",
-					   k->line);
-				return -EINVAL;
-			}
-			p->v[p->n++] = *k;
-			continue;
-		}
-		cdirective(s, k, name, sizeof(name), &zero);
-		if (!strcmp(name, "if") || !strcmp(name, "ifdef") || !strcmp(name, "ifndef")) {
-			if (sp == (int)ARRAY_SIZE(stack)) {
-				buf_printf(why, "line %u: #if nested too deeply", k->line);
-				return -EINVAL;
-			}
-			stack[sp].live = live;
-			stack[sp].taken = !zero;
-			sp++;
-			live = live && !zero;
-		} else if (!strcmp(name, "elif") || !strcmp(name, "elifdef") ||
-			   !strcmp(name, "elifndef") || !strcmp(name, "else")) {
-			int is_zero = 0;
-
-			if (!sp) {
-				buf_printf(why, "line %u: #%s without #if", k->line, name);
-				return -EINVAL;
-			}
-			if (!strcmp(name, "elif")) {
-				/* cdirective only knows `#if 0`; look at `#elif 0` by hand */
-				const char *q = s + k->off + 1;
-
-				while (*q == ' ' || *q == '\t')
-					q++;
-				q += 4;
-				while (*q == ' ' || *q == '\t')
-					q++;
-				is_zero =
-				    q[0] == '0' && (q[1] == '\n' || q[1] == '\r' || q[1] == ' ' ||
-						    q[1] == '\t' || q[1] == '/' || !q[1]);
-			}
-			live = stack[sp - 1].live && !stack[sp - 1].taken && !is_zero;
-			if (live)
-				stack[sp - 1].taken = 1;
-		} else if (!strcmp(name, "endif")) {
-			if (!sp) {
-				buf_printf(why, "line %u: #endif without #if", k->line);
-				return -EINVAL;
-			}
-			live = stack[--sp].live;
-		}
-	}
-	if (sp) {
-		buf_printf(why, "#if without #endif at the end of the file");
-		return -EINVAL;
-	}
-	return 0;
-}
-
 int parse_c_family(const struct source *src, int cxx, struct scan *out, struct buf *why)
 {
 	struct parser p;
@@ -865,7 +785,7 @@ int parse_c_family(const struct source *src, int cxx, struct scan *out, struct b
 	p.cxx = cxx;
 	p.out = out;
 	p.why = why;
-	err = live_tokens(src->data, &toks, &p, why);
+	err = clive(src->data, &toks, &p.v, &p.n, why);
 	ctoks_free(&toks);
 	if (!err)
 		err = parse_scope(&p, &i, 1);
