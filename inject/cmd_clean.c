@@ -10,6 +10,7 @@
  * is scanned for markers.  Nothing here needs git, and running it twice is
  * harmless: the second run finds nothing to do.
  */
+#include <cjson/cJSON.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -94,20 +95,37 @@ out:
 	return err;
 }
 
-struct scan_ctx {
+struct clean_ctx {
 	const struct opts *o;
-	int failed, altered, cleaned;
+	int failed, altered, restored;
+	cJSON *files; /* --json: what happened to each file */
 };
 
-static int report(const char *rel, enum outcome how, const struct buf *why, int *failed,
-		  int *altered)
+static const char *const outcome_names[] = {"restored", "kept_edits", "already_clean",
+					    "deleted",	"altered",    "failed"};
+
+/* Reports one file; returns 1 when it is not back (it stays in the manifest). */
+static int report(struct clean_ctx *c, const char *rel, enum outcome how, const struct buf *why)
 {
+	int json = c->files != NULL;
+
+	if (json && how != ALREADY_CLEAN) {
+		cJSON *f = cJSON_CreateObject();
+
+		cJSON_AddItemToArray(c->files, f);
+		cJSON_AddStringToObject(f, "path", rel);
+		cJSON_AddStringToObject(f, "outcome", outcome_names[how]);
+		if ((how == ALTERED || how == FAILED) && why->p)
+			cJSON_AddStringToObject(f, "problem", why->p);
+	}
 	switch (how) {
 	case RESTORED:
-		printf("restored %s\n", rel);
-		break;
 	case KEPT_EDITS:
-		printf("cleaned %s (your edits since the injection are kept)\n", rel);
+		c->restored++;
+		if (!json)
+			printf(how == RESTORED ? "restored %s\n"
+					       : "cleaned %s (your edits since the injection are kept)\n",
+			       rel);
 		break;
 	case ALREADY_CLEAN:
 		break;
@@ -118,11 +136,11 @@ static int report(const char *rel, enum outcome how, const struct buf *why, int 
 		error_msg("%s: %s; the file is left as it is: restore the marker or remove the "
 			  "insertions by hand, then run perfinject --clean again",
 			  rel, why->p);
-		++*altered;
+		c->altered++;
 		return 1;
 	case FAILED:
 		error_msg("%s: cannot restore: %s", rel, why->p ? why->p : "error");
-		++*failed;
+		c->failed++;
 		return 1;
 	}
 	return 0;
@@ -130,7 +148,7 @@ static int report(const char *rel, enum outcome how, const struct buf *why, int 
 
 static int scan_one(const char *rel, void *ctx)
 {
-	struct scan_ctx *c = ctx;
+	struct clean_ctx *c = ctx;
 	const struct lang *lang = lang_for_path(rel, 1);
 	struct buf why = BUF_INIT;
 	enum outcome how;
@@ -139,41 +157,71 @@ static int scan_one(const char *rel, void *ctx)
 	if (!lang)
 		return 0;
 	err = clean_file(c->o, rel, lang, NULL, &how, &why);
-	if (!err) {
-		report(rel, how, &why, &c->failed, &c->altered);
-		c->cleaned += how == RESTORED;
-	}
+	if (!err)
+		report(c, rel, how, &why);
 	buf_free(&why);
 	return err;
 }
 
+/* Prints the summary, as text or (--json) as the perfinject-clean object. */
+static void finish(struct clean_ctx *c, int have_manifest)
+{
+	if (c->files) {
+		cJSON *j = cJSON_CreateObject();
+		char *s;
+
+		cJSON_AddStringToObject(j, "schema", "perfinject-clean");
+		cJSON_AddNumberToObject(j, "version", 1);
+		cJSON_AddStringToObject(j, "root", c->o->root);
+		cJSON_AddBoolToObject(j, "manifest", have_manifest);
+		cJSON_AddBoolToObject(j, "complete", !c->failed && !c->altered);
+		cJSON_AddItemToObject(j, "files", c->files);
+		s = cJSON_Print(j);
+		if (s)
+			printf("%s\n", s);
+		cJSON_free(s);
+		cJSON_Delete(j);
+		c->files = NULL;
+		return;
+	}
+	if (c->failed || c->altered)
+		return;
+	if (have_manifest)
+		printf("perfinject: %d file%s restored; no insertion is left under %s\n", c->restored,
+		       c->restored == 1 ? "" : "s", c->o->root);
+	else
+		printf("perfinject: no manifest; %d file%s with markers restored under %s\n",
+		       c->restored, c->restored == 1 ? "" : "s", c->o->root);
+}
+
 int cmd_clean(const struct opts *o)
 {
+	struct clean_ctx c = {o, 0, 0, 0, NULL};
 	struct manifest m = {NULL, 0};
 	struct buf why = BUF_INIT;
-	int fd, err, failed = 0, altered = 0, restored = 0;
+	int fd, err;
 	size_t i;
 
+	if (o->json && !(c.files = cJSON_CreateArray())) {
+		error_msg("out of memory");
+		return EXIT_ERROR;
+	}
 	fd = root_lock(o, 0);
 	if (fd < 0 && fd != -ENOENT) {
 		errno = -fd;
 		perror_msg("%s/" MANIFEST_DIR, o->root);
+		cJSON_Delete(c.files);
 		return EXIT_ERROR;
 	}
 	err = fd < 0 ? -ENOENT : manifest_load(o->root, &m, &why);
 	if (err == -ENOENT) {
-		struct scan_ctx c = {o, 0, 0, 0};
-
 		err = walk_tree(o->root, "", 0, scan_one, &c);
 		if (err) {
 			errno = -err;
 			perror_msg("%s", o->root);
 			c.failed++;
 		}
-		if (!c.failed && !c.altered)
-			printf(
-			    "perfinject: no manifest; %d file%s with markers restored under %s\n",
-			    c.cleaned, c.cleaned == 1 ? "" : "s", o->root);
+		finish(&c, 0);
 		if (fd >= 0)
 			root_unlock_and_tidy(o, fd);
 		return c.failed ? EXIT_ERROR : c.altered ? EXIT_ALTERED : 0;
@@ -183,6 +231,7 @@ int cmd_clean(const struct opts *o)
 			  why.p ? why.p : strerror(-err));
 		root_unlock_and_tidy(o, fd);
 		buf_free(&why);
+		cJSON_Delete(c.files);
 		return EXIT_ERROR;
 	}
 	for (i = 0; i < m.n;) {
@@ -193,14 +242,13 @@ int cmd_clean(const struct opts *o)
 		err = clean_file(o, f->path, f->lang, f, &how, &why);
 		if (err) {
 			error_msg("out of memory");
-			failed++;
+			c.failed++;
 			break;
 		}
-		if (report(f->path, how, &why, &failed, &altered)) {
+		if (report(&c, f->path, how, &why)) {
 			i++;
 			continue;
 		}
-		restored += how == RESTORED || how == KEPT_EDITS;
 		manifest_remove(&m, i);
 	}
 	/* Only the files that are not back stay listed. */
@@ -208,13 +256,11 @@ int cmd_clean(const struct opts *o)
 	if (err) {
 		errno = -err;
 		perror_msg("%s/" MANIFEST_FILE, o->root);
-		failed++;
+		c.failed++;
 	}
-	if (!failed && !altered)
-		printf("perfinject: %d file%s restored; no insertion is left under %s\n", restored,
-		       restored == 1 ? "" : "s", o->root);
+	finish(&c, 1);
 	manifest_free(&m);
 	buf_free(&why);
 	root_unlock_and_tidy(o, fd);
-	return failed ? EXIT_ERROR : altered ? EXIT_ALTERED : 0;
+	return c.failed ? EXIT_ERROR : c.altered ? EXIT_ALTERED : 0;
 }

@@ -478,3 +478,32 @@ Test(targets, directory_walk_and_gitignore)
 	cr_expect_str_eq(file(dir, "m.py"), "def m():\n    pass\n");
 	tl_rm_rf(dir);
 }
+
+/* --clean --json says what happened to each file, for the driver. */
+Test(clean, json_outcomes)
+{
+	const char *files[] = {"c89.c", "tricky.c", "tricky.py", NULL};
+	char *dir = ti_tree("json", files), *c;
+	struct tl_result r;
+	cJSON *j;
+
+	must(dir, ".", NULL);
+	c = replace(file(dir, "tricky.c"), "{ PERFINJECT_SPAN_(", "{  PERFINJECT_SPAN_(");
+	put(dir, "tricky.c", c);
+	put(dir, "tricky.py", replace(file(dir, "tricky.py"), "    return x + 1\n", "    return x + 3\n"));
+	cr_assert_eq(run(dir, &r, "--clean", "--json", NULL), 3);
+	j = cJSON_Parse(r.out);
+	cr_assert(j, "%s", r.out);
+	cr_expect_str_eq(tl_json_str(j, "schema"), "perfinject-clean");
+	cr_expect(cJSON_IsFalse(tl_json_at(j, "complete")));
+	cr_expect_str_eq(tl_json_str(j, "files[0].path"), "c89.c");
+	cr_expect_str_eq(tl_json_str(j, "files[0].outcome"), "restored");
+	cr_expect_str_eq(tl_json_str(j, "files[1].path"), "tricky.c");
+	cr_expect_str_eq(tl_json_str(j, "files[1].outcome"), "altered");
+	cr_expect(strstr(tl_json_str(j, "files[1].problem"), "span statement was changed"));
+	cr_expect_str_eq(tl_json_str(j, "files[2].path"), "tricky.py");
+	cr_expect_str_eq(tl_json_str(j, "files[2].outcome"), "kept_edits");
+	cJSON_Delete(j);
+	tl_result_free(&r);
+	tl_rm_rf(dir);
+}
