@@ -4,6 +4,10 @@
 #
 #   bench/inject_overhead.sh [CALLS] [RUNS]      (PERFPROF_BUILD=build by default)
 #
+# The same for Python (bench/inject_calls.py, CALLS/10 calls): bare, wrapped
+# with the runtime idle (PERFSHIM_OUT unset), wrapped and recording, and
+# cProfile, the profiler a Python user would otherwise pick.
+#
 # bench/inject_calls.c calls a small function CALLS times (default 2000000)
 # and times the loop itself.  It is built bare, instrumented by perfinject
 # (run without the shim, with the shim loaded but idle, and with the shim
@@ -78,3 +82,35 @@ if [ $have_uftrace = 1 ]; then
 else
 	echo "  uftrace: not installed (scripts/deps.sh bench), no comparison"
 fi
+
+# Python.
+command -v python3 >/dev/null || { echo "inject: python3 not installed, no Python figures"; exit 0; }
+pycalls=$((calls / 10))
+cp "$here/inject_calls.py" "$work/"
+cp inject_calls.py inject_calls_bare.py
+"$build/perfinject" --root "$work" inject_calls.py:leaf >/dev/null
+declare -A p
+for ((r = 0; r < runs; r++)); do
+	p[bare]+=" $(loop_ns python3 inject_calls_bare.py "$pycalls")"
+	p[idle]+=" $(PYTHONPATH=$build/python loop_ns python3 inject_calls.py "$pycalls")"
+	rm -rf out && mkdir out
+	p[rec]+=" $(PYTHONPATH=$build/python PERFSHIM_OUT=$work/out loop_ns python3 inject_calls.py "$pycalls")"
+	got=$(python3 -c 'import glob, json
+print(sum(s["calls"] for f in glob.glob("out/pyspans.*.json") for s in json.load(open(f))["spans"]))')
+	[ "$got" = "$pycalls" ] || { echo "inject bench: the runtime recorded $got calls, not $pycalls" >&2; exit 1; }
+	p[cprofile]+=" $(loop_ns python3 -m cProfile -o /dev/null inject_calls_bare.py "$pycalls")"
+done
+pbare=$(echo "${p[bare]}" | median)
+printf 'inject (Python): %s calls, median of %s interleaved runs\n' "$pycalls" "$runs"
+printf '  %-42s %7.1f ns/call\n' "bare" "$(echo "$pbare $pycalls" | awk '{ print $1 / $2 }')"
+declare -A plabel=([idle]="wrapped, runtime idle (PERFSHIM_OUT unset)" [rec]="wrapped, recording"
+	[cprofile]="cProfile")
+declare -A pper
+for v in idle rec cprofile; do
+	m=$(echo "${p[$v]}" | median)
+	pper[$v]=$(echo "$m $pbare $pycalls" | awk '{ print ($1 - $2) / $3 }')
+	printf '  %-42s %+7.1f ns/call  x%.2f bare\n' "${plabel[$v]}" "${pper[$v]}" \
+		"$(echo "$m $pbare" | awk '{ print $1 / $2 }')"
+done
+printf '  cProfile per call / wrapped per call: x%.2f\n' \
+	"$(echo "${pper[cprofile]} ${pper[rec]}" | awk '{ print $1 / $2 }')"

@@ -8,26 +8,26 @@ perfinject adds, to each instrumented module, an import block that does
 and, above each wrapped ``def``, a decorator ``@_perfinject_span("pkg.mod.f", 12)``.
 
 Spans are measured here with time.perf_counter_ns(), not through
-libperfshim: a ctypes call costs more than most Python functions, and the
-shim's nesting is per native thread while Python spans nest per thread and,
-for coroutines, per asyncio task.  Nothing is recorded unless PERFSHIM_OUT
-names a directory; then the process writes PERFSHIM_OUT/pyspans.<pid>.json
-(or pyspans.<pid>.<k>.json, k = 1, 2, ... when taken) at exit, with the
-fields of the shim's spans[]:
+libperfshim: a ctypes call costs more than most Python functions.  Nesting
+is tracked per thread, on a stack that generators and coroutines join only
+while they run, so the activations of concurrent asyncio tasks never nest
+in one another.  Nothing is recorded unless PERFSHIM_OUT names a directory;
+then the process writes PERFSHIM_OUT/pyspans.<pid>.json (or
+pyspans.<pid>.<k>.json, k = 1, 2, ... when taken) at exit, with the fields
+of the shim's spans[]:
 
     {"schema": "perfinject-pyspans", "version": 1, "pid": N,
      "spans": [{"name", "file", "line", "calls", "total_ns", "self_ns",
                 "min_ns", "max_ns"}]}
 
 calls counts finished activations.  total_ns is inclusive time, where for
-a recursive site only the outermost activation adds (so it never exceeds
-the wall time of the threads that ran it); self_ns is inclusive time minus
-that of wrapped functions running inside it; min_ns and max_ns are over
-single activations.  A generator's activation is its whole life from first
-resume to exhaustion or close, timed only while it runs (time spent
-suspended at ``yield`` is not counted); a coroutine's is from its start to
-its return, suspension included (its latency), with nesting tracked per
-task.
+a recursive site only the outermost activation adds; self_ns is inclusive
+time minus that of wrapped functions running inside it; min_ns and max_ns
+are over single activations.  A generator's activation is its whole life
+from first resume to exhaustion or close, timed only while it runs (time
+spent suspended at ``yield`` is not counted); a coroutine's is from its
+start to its return, suspension included (its latency), and what it awaits
+counts as nested in it.
 
 The report is written by an atexit handler, and also just before
 os._exit(), os.exec*() and in a child after os.fork() (the child starts
@@ -37,129 +37,145 @@ writes nothing.
 """
 
 import atexit
-import contextvars
 import functools
 import inspect
 import json
 import os
 import threading
 import time
+import types
 
 __all__ = ["site_decorator", "span", "flush"]
 
 _now = time.perf_counter_ns
 _out_dir = os.environ.get("PERFSHIM_OUT") or None
 
-# Per thread: {site_key: [name, file, line, calls, total, self, min, max]}.
-_tables = []
-_tables_lock = threading.Lock()
-_local = threading.local()
-
-# The innermost open activation of the running context (thread or task).
-_current = contextvars.ContextVar("perfprof_spans_current", default=None)
-
-
-class _Frame:
-    """One open activation: its site, its parent, and the time of its children."""
-
-    __slots__ = ("site", "parent", "child_ns", "outer")
-
-    def __init__(self, site, parent):
-        self.site = site
-        self.parent = parent
-        self.child_ns = 0
-        outer = True
-        p = parent
-        while p is not None:
-            if p.site is site:
-                outer = False
-                break
-            p = p.parent
-        self.outer = outer
+# Per thread: a stack of open activations (each a one-item list holding the
+# time of its wrapped children) and {site: row}.  A row is
+# [name, file, line, calls, total, self, min, max, active], `active` counting
+# this thread's activations of the site that are running now.
+_NAME, _FILE, _LINE, _CALLS, _TOTAL, _SELF, _MIN, _MAX, _ACTIVE = range(9)
+_threads = []
+_threads_lock = threading.Lock()
+_tls = threading.local()
 
 
-def _table():
-    t = getattr(_local, "table", None)
-    if t is None:
-        t = {}
-        _local.table = t
-        with _tables_lock:
-            _tables.append(t)
-    return t
+def _thread_state():
+    state = ([], {})
+    _tls.s = state
+    with _threads_lock:
+        _threads.append(state[1])
+    return state
 
 
-def _record(site, inclusive, child_ns, outer):
-    row = _table().get(site)
-    if row is None:
-        row = [site[0], site[1], site[2], 0, 0, 0, inclusive, inclusive]
-        _local.table[site] = row
-    row[3] += 1
-    if outer:
-        row[4] += inclusive
-    own = inclusive - child_ns
-    row[5] += own if own > 0 else 0
-    if inclusive < row[6]:
-        row[6] = inclusive
-    if inclusive > row[7]:
-        row[7] = inclusive
+def _row(rows, site):
+    row = [site[0], site[1], site[2], 0, 0, 0, 0, 0, 0]
+    rows[site] = row
+    return row
+
+
+def _close(row, child, dt, running):
+    """Accounts one finished activation of `dt` ns whose wrapped children took `child`."""
+    if row[_CALLS] == 0 or dt < row[_MIN]:
+        row[_MIN] = dt
+    if dt > row[_MAX]:
+        row[_MAX] = dt
+    row[_CALLS] += 1
+    if not running:
+        row[_TOTAL] += dt
+    own = dt - child
+    if own > 0:
+        row[_SELF] += own
 
 
 def _wrap_plain(f, site):
+    # The hot path: everything inlined, names bound in the closure.
+    now = _now
+    tls = _tls
+    new_state = _thread_state
+    new_row = _row
+
     @functools.wraps(f)
     def wrapper(*args, **kwargs):
-        parent = _current.get()
-        frame = _Frame(site, parent)
-        token = _current.set(frame)
-        t0 = _now()
+        try:
+            stack, rows = tls.s
+        except AttributeError:
+            stack, rows = new_state()
+        row = rows.get(site) or new_row(rows, site)
+        stack.append(0)
+        row[8] += 1
+        t0 = now()
         try:
             return f(*args, **kwargs)
         finally:
-            dt = _now() - t0
-            _current.reset(token)
-            if parent is not None:
-                parent.child_ns += dt
-            _record(site, dt, frame.child_ns, frame.outer)
+            dt = now() - t0
+            own = dt - stack.pop()
+            if stack:
+                stack[-1] += dt
+            row[8] -= 1
+            if row[3] == 0 or dt < row[6]:
+                row[6] = dt
+            if dt > row[7]:
+                row[7] = dt
+            row[3] += 1
+            if not row[8]:
+                row[4] += dt
+            if own > 0:
+                row[5] += own
 
     return wrapper
 
 
-def _wrap_coroutine(f, site):
-    @functools.wraps(f)
-    async def wrapper(*args, **kwargs):
-        parent = _current.get()
-        frame = _Frame(site, parent)
-        token = _current.set(frame)
-        t0 = _now()
-        try:
-            return await f(*args, **kwargs)
-        finally:
-            dt = _now() - t0
-            _current.reset(token)
-            if parent is not None:
-                parent.child_ns += dt
-            _record(site, dt, frame.child_ns, frame.outer)
+def _state():
+    try:
+        return _tls.s
+    except AttributeError:
+        return _thread_state()
 
-    return wrapper
+
+class _Activation:
+    """A generator's or coroutine's activation across its resumes."""
+
+    __slots__ = ("row", "child", "started", "nested")
+
+    def __init__(self, site):
+        rows = _state()[1]
+        self.row = rows.get(site) or _row(rows, site)
+        self.child = 0
+        self.started = False
+        self.nested = False
+
+    def enter(self):
+        """Joins the thread's stack for one resume; returns the stack."""
+        stack = _state()[0]
+        stack.append(0)
+        self.row[_ACTIVE] += 1
+        if not self.started:
+            self.started = True
+            self.nested = self.row[_ACTIVE] > 1  # inside an activation of itself
+        return stack
+
+    def leave(self, stack, dt):
+        """Leaves after a resume of dt ns; dt < 0: do not add it to the caller."""
+        self.child += stack.pop()
+        self.row[_ACTIVE] -= 1
+        if stack and dt >= 0:
+            stack[-1] += dt
 
 
 def _wrap_generator(f, site):
     @functools.wraps(f)
     def wrapper(*args, **kwargs):
         gen = f(*args, **kwargs)
-        frame = None
+        act = _Activation(site)
         active = 0
-        started = False
         to_send = None
         to_throw = None
         try:
             while True:
-                parent = _current.get()
-                if frame is None:
-                    frame = _Frame(site, parent)
-                frame.parent = parent
-                token = _current.set(frame)
+                stack = act.enter()
                 t0 = _now()
-                started = True
+                dt = 0
                 try:
                     if to_throw is not None:
                         exc, to_throw = to_throw, None
@@ -170,25 +186,70 @@ def _wrap_generator(f, site):
                     return stop.value
                 finally:
                     dt = _now() - t0
-                    _current.reset(token)
                     active += dt
-                    if parent is not None:
-                        parent.child_ns += dt
+                    act.leave(stack, dt)
                 try:
                     to_send = yield value
                 except GeneratorExit:
+                    stack = act.enter()
                     t0 = _now()
                     try:
                         gen.close()
                     finally:
-                        active += _now() - t0
+                        dt = _now() - t0
+                        active += dt
+                        act.leave(stack, dt)
                     raise
                 except BaseException as exc:  # forwarded into the generator
                     to_send = None
                     to_throw = exc
         finally:
-            if started:
-                _record(site, active, frame.child_ns, frame.outer)
+            if act.started:
+                _close(act.row, act.child, active, act.nested)
+
+    return wrapper
+
+
+@types.coroutine
+def _drive(coro, site):
+    """Runs coroutine `coro` as one activation: its latency, start to return."""
+    act = _Activation(site)
+    to_send = None
+    to_throw = None
+    t0 = _now()
+    try:
+        while True:
+            stack = act.enter()
+            try:
+                if to_throw is not None:
+                    exc, to_throw = to_throw, None
+                    value = coro.throw(exc)
+                else:
+                    value = coro.send(to_send)
+            except StopIteration as stop:
+                return stop.value
+            finally:
+                act.leave(stack, -1)
+            try:
+                to_send = yield value
+            except GeneratorExit:
+                coro.close()
+                raise
+            except BaseException as exc:  # cancellation and the like go to the coroutine
+                to_send = None
+                to_throw = exc
+    finally:
+        dt = _now() - t0
+        stack = getattr(_tls, "s", ((),))[0]  # empty if it ends on another thread
+        if stack:
+            stack[-1] += dt
+        _close(act.row, act.child, dt, act.nested)
+
+
+def _wrap_coroutine(f, site):
+    @functools.wraps(f)
+    async def wrapper(*args, **kwargs):
+        return await _drive(f(*args, **kwargs), site)
 
     return wrapper
 
@@ -226,19 +287,21 @@ _flushed_pid = None
 
 def _merge():
     merged = {}
-    with _tables_lock:
-        tables = list(_tables)
-    for t in tables:
-        for key, row in list(t.items()):
+    with _threads_lock:
+        tables = list(_threads)
+    for rows in tables:
+        for key, row in list(rows.items()):
+            if not row[_CALLS]:
+                continue
             m = merged.get(key)
             if m is None:
                 merged[key] = list(row)
                 continue
-            m[3] += row[3]
-            m[4] += row[4]
-            m[5] += row[5]
-            m[6] = min(m[6], row[6])
-            m[7] = max(m[7], row[7])
+            m[_CALLS] += row[_CALLS]
+            m[_TOTAL] += row[_TOTAL]
+            m[_SELF] += row[_SELF]
+            m[_MIN] = min(m[_MIN], row[_MIN])
+            m[_MAX] = max(m[_MAX], row[_MAX])
     return merged
 
 
@@ -293,12 +356,13 @@ def flush():
 
 
 def _after_fork_child():
+    """The child starts with no data; activations open at the fork finish here."""
     global _flushed_pid
     _flushed_pid = None
-    with _tables_lock:
-        del _tables[:]
-    _local.__dict__.clear()
-    # Wrapped functions open in the parent stay open here; their exits count in the child.
+    with _threads_lock:
+        for rows in _threads:
+            for row in rows.values():
+                row[_CALLS] = row[_TOTAL] = row[_SELF] = row[_MIN] = row[_MAX] = 0
 
 
 def _wrap_exit(fn):

@@ -120,9 +120,9 @@ Test(pyruntime, missing_or_broken_runtime)
 }
 
 /*
- * Threads record exactly; concurrent tasks nest per task: each fetch() took
- * at least its sleep, and gather_all's self time is not made negative by
- * children that overlapped.
+ * Threads record exactly; concurrent tasks do not nest in one another:
+ * each fetch() took at least its sleep, and the fetches, run by their own
+ * tasks, are not subtracted from gather_all.
  */
 Test(pyruntime, threads_and_tasks)
 {
@@ -152,7 +152,8 @@ Test(pyruntime, threads_and_tasks)
 	s = ti_find(v, n, "pyconc.gather_all");
 	cr_expect_eq(s->calls, 1);
 	cr_expect_geq(s->total_ns, 30e6);
-	cr_expect_geq(s->self_ns, 0);
+	/* The fetches ran in their own tasks, not nested in gather_all's resumes. */
+	cr_expect_geq(s->self_ns, 25e6, "gather_all self %.0f ns", s->self_ns);
 	cr_expect_leq(s->self_ns, s->total_ns);
 	tl_rm_rf(dir);
 }
