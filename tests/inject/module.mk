@@ -10,7 +10,7 @@ $(B)/tests/progs/libinject_spanrec.so: tests/progs/inject_spanrec.c
 CHECK_DEPS += $(B)/perfinject $(B)/python/perfprof_spans.py $(B)/tests/progs/libinject_spanrec.so
 
 INJECT_TESTS := test_lex test_roundtrip test_std test_clean test_tree test_profile test_shim \
-		test_pyruntime test_fuzz
+		test_pyruntime test_fuzz test_corpus
 $(foreach t,$(INJECT_TESTS),$(eval TEST_OBJS_inject_$(t) := $(TI_OBJS)))
 $(foreach t,$(INJECT_TESTS),$(eval TEST_LIBS_inject_$(t) := $(call pkg_libs,libcjson)))
 TEST_OBJS_inject_test_lex += $(INJECT_LIB_OBJS) $(COMMON_OBJS)
