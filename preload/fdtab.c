@@ -148,6 +148,7 @@ uint32_t shim_file_index(const char *abspath)
 			t[i].hash = h;
 			shim_strlcpy(t[i].path, key, sizeof(t[i].path));
 			__atomic_store_n(&t[i].used, 2, __ATOMIC_RELEASE);
+			shm_order_add(&shim_shm->nfiles, shm_order(shim_shm)->files, SHM_MAX_FILES, i);
 			return i + 1;
 		}
 		while (used == 1)
@@ -186,6 +187,7 @@ uint32_t shim_peer_index(const char *addr, int transport, int role, int pclass)
 			t[i].pclass = (uint8_t)pclass;
 			shim_strlcpy(t[i].addr, addr, sizeof(t[i].addr));
 			__atomic_store_n(&t[i].used, 2, __ATOMIC_RELEASE);
+			shm_order_add(&shim_shm->npeers, shm_order(shim_shm)->peers, SHM_MAX_PEERS, i);
 			return i + 1;
 		}
 		while (used == 1)
@@ -349,7 +351,8 @@ static void classify_socket(int fd, struct shm_fd *e)
 	}
 }
 
-static int classify(int fd, struct shm_fd *e)
+/* What fd is, from fstat and friends; returns 0 or -errno (errno changed). */
+static int classify_fd(int fd, struct shm_fd *e)
 {
 	struct stat st;
 
@@ -375,6 +378,15 @@ static int classify(int fd, struct shm_fd *e)
 		e->kind = IO_OTHER + 1;
 	}
 	return 0;
+}
+
+/* As classify_fd(), with errno kept: the hooks call it after the real call. */
+static int classify(int fd, struct shm_fd *e)
+{
+	int saved = errno, ret = classify_fd(fd, e);
+
+	errno = saved;
+	return ret;
 }
 
 struct shm_fd *shim_fd_classified(int fd)
