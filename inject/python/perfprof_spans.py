@@ -68,15 +68,18 @@ def _thread_state():
     return state
 
 
+_NO_MIN = 1 << 62
+
+
 def _row(rows, site):
-    row = [site[0], site[1], site[2], 0, 0, 0, 0, 0, 0]
+    row = [site[0], site[1], site[2], 0, 0, 0, _NO_MIN, 0, 0]
     rows[site] = row
     return row
 
 
 def _close(row, child, dt, running):
     """Accounts one finished activation of `dt` ns whose wrapped children took `child`."""
-    if row[_CALLS] == 0 or dt < row[_MIN]:
+    if dt < row[_MIN]:
         row[_MIN] = dt
     if dt > row[_MAX]:
         row[_MAX] = dt
@@ -113,7 +116,7 @@ def _wrap_plain(f, site):
             if stack:
                 stack[-1] += dt
             row[8] -= 1
-            if row[3] == 0 or dt < row[6]:
+            if dt < row[6]:
                 row[6] = dt
             if dt > row[7]:
                 row[7] = dt
@@ -362,7 +365,8 @@ def _after_fork_child():
     with _threads_lock:
         for rows in _threads:
             for row in rows.values():
-                row[_CALLS] = row[_TOTAL] = row[_SELF] = row[_MIN] = row[_MAX] = 0
+                row[_CALLS] = row[_TOTAL] = row[_SELF] = row[_MAX] = 0
+                row[_MIN] = _NO_MIN
 
 
 def _wrap_exit(fn):
