@@ -6,9 +6,11 @@
  * clean; anything else was edited since, and loses exactly our insertions,
  * found by their markers, keeping every edit.  A file whose markers were
  * changed (a formatter, a hand edit) is left alone, reported, and kept in
- * the manifest, and the exit status says so.  Without a manifest the tree
- * is scanned for markers.  Nothing here needs git, and running it twice is
- * harmless: the second run finds nothing to do.
+ * the manifest, and the exit status says so.  Files holding markers that
+ * the manifest does not list (renamed or copied since), and every file when
+ * there is no manifest, are found by scanning the tree.  Nothing here
+ * needs git, and running it twice is harmless: the second run finds
+ * nothing to do.
  */
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -98,7 +100,8 @@ out:
 struct clean_ctx {
 	const struct opts *o;
 	int failed, altered, restored;
-	cJSON *files; /* --json: what happened to each file */
+	cJSON *files;		  /* --json: what happened to each file */
+	const struct manifest *m; /* files the scan leaves to the manifest */
 };
 
 static const char *const outcome_names[] = {"restored", "kept_edits", "already_clean",
@@ -154,7 +157,7 @@ static int scan_one(const char *rel, void *ctx)
 	enum outcome how;
 	int err;
 
-	if (!lang)
+	if (!lang || (c->m && manifest_find((struct manifest *)c->m, rel)))
 		return 0;
 	err = clean_file(c->o, rel, lang, NULL, &how, &why);
 	if (!err)
@@ -196,7 +199,7 @@ static void finish(struct clean_ctx *c, int have_manifest)
 
 int cmd_clean(const struct opts *o)
 {
-	struct clean_ctx c = {o, 0, 0, 0, NULL};
+	struct clean_ctx c = {o, 0, 0, 0, NULL, NULL};
 	struct manifest m = {NULL, 0};
 	struct buf why = BUF_INIT;
 	int fd, err;
@@ -233,6 +236,18 @@ int cmd_clean(const struct opts *o)
 		buf_free(&why);
 		cJSON_Delete(c.files);
 		return EXIT_ERROR;
+	}
+	/*
+	 * Files the manifest does not list but that hold markers (renamed or
+	 * copied since the injection) are cleaned by scanning, first, while
+	 * the manifest still names the files it handles itself.
+	 */
+	c.m = &m;
+	err = walk_tree(o->root, "", 0, scan_one, &c);
+	if (err) {
+		errno = -err;
+		perror_msg("%s", o->root);
+		c.failed++;
 	}
 	for (i = 0; i < m.n;) {
 		struct mfile *f = &m.files[i];

@@ -5,7 +5,8 @@
  * it), `edited` (changed since, markers intact: --clean keeps the edits),
  * `altered` (a marker was changed: --clean will refuse it), `clean` (no
  * insertion left) or `missing`; and the functions wrapped in it.  Without a
- * manifest the tree is scanned and files holding markers are `unlisted`.
+ * manifest, or for files it does not list (renamed or copied since), the
+ * tree is scanned and files holding markers are `unlisted`.
  */
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -33,6 +34,7 @@ struct entries {
 	size_t n;
 	const struct opts *o;
 	int err;
+	struct manifest *m; /* files already listed */
 };
 
 /* State of one file; fills e.  0 or -ENOMEM. */
@@ -111,8 +113,11 @@ static int add_entry(struct entries *es, const char *rel, const struct lang *lan
 static int scan_one(const char *rel, void *ctx)
 {
 	const struct lang *lang = lang_for_path(rel, 1);
+	struct entries *es = ctx;
 
-	return lang ? add_entry(ctx, rel, lang, NULL, 1) : 0;
+	if (!lang || (es->m && manifest_find(es->m, rel)))
+		return 0;
+	return add_entry(es, rel, lang, NULL, 1);
 }
 
 static void print_json(const struct opts *o, const struct entries *es, int have_manifest)
@@ -195,7 +200,7 @@ static void print_text(const struct opts *o, const struct entries *es, int have_
 int cmd_status(const struct opts *o)
 {
 	struct manifest m = {NULL, 0};
-	struct entries es = {NULL, 0, o, 0};
+	struct entries es = {NULL, 0, o, 0, NULL};
 	struct buf why = BUF_INIT;
 	int err, ret = EXIT_ERROR, have;
 	size_t i;
@@ -210,6 +215,10 @@ int cmd_status(const struct opts *o)
 	} else {
 		for (i = 0; i < m.n && !err; i++)
 			err = add_entry(&es, m.files[i].path, m.files[i].lang, &m.files[i], 0);
+		/* Markers in files the manifest does not list: renamed or copied since. */
+		es.m = &m;
+		if (!err)
+			err = walk_tree(o->root, "", 0, scan_one, &es);
 	}
 	if (err) {
 		errno = -err;

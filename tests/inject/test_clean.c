@@ -507,3 +507,31 @@ Test(clean, json_outcomes)
 	tl_result_free(&r);
 	tl_rm_rf(dir);
 }
+
+/* A file renamed or copied since the injection is found by its markers. */
+Test(clean, renamed_and_copied_files)
+{
+	const char *files[] = {"c89.c", "tricky.py", NULL};
+	char *dir = ti_tree("ren", files), *o89 = file(dir, "c89.c"), *opy = file(dir, "tricky.py");
+	char *from = ti_path(dir, "c89.c"), *to = ti_path(dir, "renamed.c");
+	struct tl_result r;
+
+	must(dir, ".", NULL);
+	cr_assert_eq(rename(from, to), 0);
+	put(dir, "copy.py", file(dir, "tricky.py"));
+	cr_assert_eq(run(dir, &r, "--status", NULL, NULL), 0, "%s", r.err);
+	cr_expect(strstr(r.out, "c89.c: missing") && strstr(r.out, "renamed.c: unlisted") &&
+			  strstr(r.out, "copy.py: unlisted") && strstr(r.out, "tricky.py: injected"),
+		  "%s", r.out);
+	tl_result_free(&r);
+	cr_assert_eq(run(dir, &r, "--clean", NULL, NULL), 0, "%s", r.err);
+	cr_expect(strstr(r.err, "c89.c: deleted since the injection"), "%s", r.err);
+	cr_expect(strstr(r.out, "restored renamed.c") && strstr(r.out, "restored copy.py") &&
+			  strstr(r.out, "restored tricky.py"),
+		  "%s", r.out);
+	tl_result_free(&r);
+	cr_expect_str_eq(file(dir, "renamed.c"), o89);
+	cr_expect_str_eq(file(dir, "copy.py"), opy);
+	cr_expect_str_eq(file(dir, "tricky.py"), opy);
+	tl_rm_rf(dir);
+}
