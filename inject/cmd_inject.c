@@ -46,6 +46,7 @@ struct plan {
 	struct edits ed;
 	char **targets;
 	size_t ntargets;
+	char *skipped; /* why a walked file was left out, for --json */
 };
 
 struct wants {
@@ -259,12 +260,14 @@ static void plan_free(struct plan *p)
 	for (i = 0; i < p->ntargets; i++)
 		free(p->targets[i]);
 	free(p->targets);
+	free(p->skipped);
 }
 
 /* Reports a problem: fatal for named targets, a warning for walked files.  Returns 1 if fatal. */
-static int problem(const struct want *w, const char *fmt, ...) ATTR_FORMAT(2, 3);
-static int problem(const struct want *w, const char *fmt, ...)
+static int problem(struct plan *p, const char *fmt, ...) ATTR_FORMAT(2, 3);
+static int problem(struct plan *p, const char *fmt, ...)
 {
+	const struct want *w = p->w;
 	char msg[1024];
 	va_list ap;
 
@@ -273,6 +276,8 @@ static int problem(const struct want *w, const char *fmt, ...)
 	va_end(ap);
 	if (w->walked) {
 		warning_msg("%s: %s; skipped", w->path, msg);
+		free(p->skipped);
+		p->skipped = strdup(msg);
 		return 0;
 	}
 	error_msg("%s: %s", w->path, msg);
@@ -337,13 +342,13 @@ static int prepare(const struct opts *o, struct manifest *m, struct want *w, str
 		return -ENOMEM;
 	err = fs_read(full, &p->cur, &p->cur_len, &p->st);
 	if (err) {
-		ret = problem(w, "%s",
+		ret = problem(p, "%s",
 			      err == -ELOOP ? "a symlink; perfinject rewrites only regular files"
 					    : strerror(-err));
 		goto out;
 	}
 	if (p->st.st_nlink > 1) {
-		ret = problem(w, "has %lu hard links; rewriting it would split them",
+		ret = problem(p, "has %lu hard links; rewriting it would split them",
 			      (unsigned long)p->st.st_nlink);
 		goto out;
 	}
@@ -366,7 +371,7 @@ static int prepare(const struct opts *o, struct manifest *m, struct want *w, str
 	why.len = 0;
 	err = p->lang->parse(&base, &p->sc, &why);
 	if (err == -EINVAL) {
-		ret = problem(w, "cannot be parsed safely (%s)", why.p);
+		ret = problem(p, "cannot be parsed safely (%s)", why.p);
 		goto out;
 	}
 	if (err)
@@ -488,43 +493,83 @@ static int record(struct manifest *m, struct plan *p)
 	return f->orig && f->inj ? 0 : -ENOMEM;
 }
 
-static void print_result(const struct opts *o, const struct manifest *m, char **paths, size_t n)
+static const struct plan *plan_of(const struct plan *plans, size_t np, const char *path)
+{
+	size_t i;
+
+	for (i = 0; i < np; i++)
+		if (!strcmp(plans[i].w->path, path))
+			return &plans[i];
+	return NULL;
+}
+
+/* The perfinject-result object of --json (docs/perfinject.md). */
+static void print_json(const struct opts *o, const struct manifest *m, char **paths, size_t n,
+		       const struct plan *plans, size_t np)
+{
+	cJSON *j = cJSON_CreateObject(), *files = cJSON_AddArrayToObject(j, "files"), *sf;
+	size_t i, k;
+	char *s;
+
+	cJSON_AddStringToObject(j, "schema", "perfinject-result");
+	cJSON_AddNumberToObject(j, "version", 1);
+	cJSON_AddStringToObject(j, "root", o->root);
+	for (i = 0; i < n; i++) {
+		const struct mfile *f = manifest_find((struct manifest *)m, paths[i]);
+		const struct plan *p = plan_of(plans, np, paths[i]);
+		cJSON *jf = cJSON_CreateObject(), *fn, *sk;
+
+		cJSON_AddItemToArray(files, jf);
+		cJSON_AddStringToObject(jf, "path", f->path);
+		cJSON_AddStringToObject(jf, "language", f->lang->name);
+		fn = cJSON_AddArrayToObject(jf, "functions");
+		for (k = 0; k < f->ins.n; k++) {
+			const struct edit *e = &f->ins.v[k];
+			cJSON *je;
+
+			if (!e->func)
+				continue;
+			je = cJSON_CreateObject();
+			cJSON_AddItemToArray(fn, je);
+			cJSON_AddStringToObject(je, "name", e->func);
+			cJSON_AddStringToObject(je, "span", e->span);
+			cJSON_AddNumberToObject(je, "line", e->line);
+		}
+		sk = cJSON_AddArrayToObject(jf, "skipped");
+		for (k = 0; p && k < p->sc.nskips; k++) {
+			cJSON *je = cJSON_CreateObject();
+
+			cJSON_AddItemToArray(sk, je);
+			cJSON_AddStringToObject(je, "name", p->sc.skips[k].what);
+			cJSON_AddNumberToObject(je, "line", p->sc.skips[k].line);
+			cJSON_AddStringToObject(je, "reason", p->sc.skips[k].why);
+		}
+	}
+	sf = cJSON_AddArrayToObject(j, "skipped_files");
+	for (i = 0; i < np; i++) {
+		cJSON *je;
+
+		if (!plans[i].skipped)
+			continue;
+		je = cJSON_CreateObject();
+		cJSON_AddItemToArray(sf, je);
+		cJSON_AddStringToObject(je, "path", plans[i].w->path);
+		cJSON_AddStringToObject(je, "reason", plans[i].skipped);
+	}
+	s = cJSON_Print(j);
+	if (s)
+		printf("%s\n", s);
+	cJSON_free(s);
+	cJSON_Delete(j);
+}
+
+static void print_result(const struct opts *o, const struct manifest *m, char **paths, size_t n,
+			 const struct plan *plans, size_t np)
 {
 	size_t i, k, nf = 0;
 
 	if (o->json) {
-		cJSON *j = cJSON_CreateObject(), *files = cJSON_AddArrayToObject(j, "files");
-		char *s;
-
-		cJSON_AddStringToObject(j, "schema", "perfinject-result");
-		cJSON_AddNumberToObject(j, "version", 1);
-		cJSON_AddStringToObject(j, "root", o->root);
-		for (i = 0; i < n; i++) {
-			const struct mfile *f = manifest_find((struct manifest *)m, paths[i]);
-			cJSON *jf = cJSON_CreateObject(), *fn;
-
-			cJSON_AddItemToArray(files, jf);
-			cJSON_AddStringToObject(jf, "path", f->path);
-			cJSON_AddStringToObject(jf, "language", f->lang->name);
-			fn = cJSON_AddArrayToObject(jf, "functions");
-			for (k = 0; k < f->ins.n; k++) {
-				const struct edit *e = &f->ins.v[k];
-				cJSON *je;
-
-				if (!e->func)
-					continue;
-				je = cJSON_CreateObject();
-				cJSON_AddItemToArray(fn, je);
-				cJSON_AddStringToObject(je, "name", e->func);
-				cJSON_AddStringToObject(je, "span", e->span);
-				cJSON_AddNumberToObject(je, "line", e->line);
-			}
-		}
-		s = cJSON_Print(j);
-		if (s)
-			printf("%s\n", s);
-		cJSON_free(s);
-		cJSON_Delete(j);
+		print_json(o, m, paths, n, plans, np);
 		return;
 	}
 	for (i = 0; i < n; i++) {
@@ -648,7 +693,7 @@ int cmd_inject(const struct opts *o, int ntargets, char **targets)
 		}
 		free(full);
 	}
-	print_result(o, &m, done, ndone);
+	print_result(o, &m, done, ndone, plans, np);
 	goto out;
 nomem:
 	error_msg("out of memory");

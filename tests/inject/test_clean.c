@@ -393,6 +393,20 @@ Test(errors, unparsable_source)
 		  "%s", r.err);
 	cr_expect(strstr(r.out, "good.c:1: good.c:g"), "%s", r.out);
 	tl_result_free(&r);
+	{
+		const char *args[] = {"--json", ".", NULL};
+		cJSON *j;
+
+		cr_assert_eq(ti_perfinject(&r, dir, args), 0, "%s", r.err);
+		j = cJSON_Parse(r.out);
+		cr_assert(j, "%s", r.out);
+		cr_expect_str_eq(tl_json_str(j, "skipped_files[0].path"), "broken.c");
+		cr_expect(strstr(tl_json_str(j, "skipped_files[0].reason"), "unterminated comment"));
+		cr_expect_str_eq(tl_json_str(j, "skipped_files[1].path"), "broken.py");
+		cr_expect_str_eq(tl_json_str(j, "files[0].path"), "good.c");
+		cJSON_Delete(j);
+		tl_result_free(&r);
+	}
 	must(dir, "--clean", NULL);
 	cr_expect_str_eq(file(dir, "good.c"), "int g(void) { return 2; }\n");
 	tl_rm_rf(dir);
