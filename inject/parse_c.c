@@ -174,7 +174,9 @@ static void name_text(const struct parser *p, size_t a, size_t b, struct buf *ou
 
 			buf_adds(out, "operator");
 			for (k = i + 1; k < b; k++) {
-				if (p->v[k].kind == CT_IDENT)
+				/* "operator bool", "operator new[]", "operator std::vector<int>" */
+				if (p->v[k].kind == CT_IDENT &&
+				    (k == i + 1 || p->v[k - 1].kind == CT_IDENT))
 					buf_addc(out, ' ');
 				ctok_text(p->s, &p->v[k], out);
 			}
@@ -517,9 +519,14 @@ static int at_brace(struct parser *p, size_t k, size_t brace, size_t *next, int 
 		    d2.name_start > d.rparen + 1 && !is_punct(p, d2.rparen + 1, '(')) {
 			size_t t;
 
-			for (t = d.rparen + 1; t < brace && !is_punct(p, t, ';'); t++)
-				;
-			if (t == brace) {
+			/* Only type-like tokens may come between: no `try`, no init list. */
+			for (t = d.rparen + 1; t < d2.name_start; t++)
+				if (is_punct(p, t, ':') || is_punct(p, t, ';') || is(p, t, "try") ||
+				    is(p, t, "const") || is(p, t, "noexcept") || is(p, t, "override") ||
+				    is(p, t, "final") || is(p, t, "throw") || is(p, t, "requires") ||
+				    is(p, t, "volatile") || is_punct(p, t, '&') || is(p, t, "&&"))
+					break;
+			if (t == d2.name_start) {
 				k = d.rparen + 1;
 				d = d2;
 			}
@@ -557,6 +564,10 @@ static int record(struct parser *p, const struct decl *d, size_t k, size_t body,
 			continue;
 		}
 		if (in_list(p, q, group_kw, ARRAY_SIZE(group_kw)) && is_punct(p, q + 1, '(')) {
+			/* decltype(auto), typeof(x), _Atomic(int): a type */
+			if (is(p, q, "decltype") || is(p, q, "typeof") || is(p, q, "__typeof__") ||
+			    is(p, q, "__typeof") || is(p, q, "_Atomic"))
+				has_type = 1;
 			q = match(p, q + 1);
 			continue;
 		}
