@@ -17,7 +17,9 @@
  * shim or without libdl.  The lookup runs once per translation unit, from a
  * constructor (so not later in a signal handler), or on the first call if
  * that comes earlier.  Without the shim each call then costs one load and a
- * predicted branch.
+ * predicted branch.  A token of 0 from perfshim_span_enter() means the shim
+ * opened no span (it is not recording, or dropped it): the exit call is
+ * skipped then.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -86,12 +88,15 @@ static const char *const block[] = {
     "{",
     "\tstruct perfinject_fns_ *f = perfinject_fns_get_();",
     "\tlong state = __atomic_load_n(&f->state, __ATOMIC_ACQUIRE);",
+    "\tunsigned long token = 0;",
     "\tif (__builtin_expect(state == 0, 0)) {",
     "\t\tperfinject_resolve_(f);",
     "\t\tstate = __atomic_load_n(&f->state, __ATOMIC_ACQUIRE);",
     "\t}",
-    "\t*on = state > 0;",
-    "\treturn state > 0 ? f->enter(s) : 0;",
+    "\tif (state > 0)",
+    "\t\ttoken = f->enter(s);",
+    "\t*on = token != 0;",
+    "\treturn token;",
     "}",
     "#ifdef __cplusplus",
     "class perfinject_guard_ {",
