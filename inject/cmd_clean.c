@@ -224,6 +224,9 @@ int cmd_clean(const struct opts *o)
 			perror_msg("%s", o->root);
 			c.failed++;
 		}
+		if (c.restored || c.altered)
+			warning_msg("no manifest under %s; the insertions were found by their markers",
+				    o->root);
 		finish(&c, 0);
 		if (fd >= 0)
 			root_unlock_and_tidy(o, fd);

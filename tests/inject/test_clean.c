@@ -187,6 +187,10 @@ Test(clean, missing_manifest_scans)
 	tl_result_free(&r);
 	cr_assert_eq(run(dir, &r, "--clean", NULL, NULL), 0, "%s", r.err);
 	cr_expect(strstr(r.out, "5 files with markers restored"), "%s", r.out);
+	cr_expect(!strncmp(r.err, "perfinject: warning: no manifest under ", 39) &&
+			  strstr(r.err, "; the insertions were found by their markers\n") &&
+			  lines(r.err) == 1,
+		  "%s", r.err);
 	tl_result_free(&r);
 	for (i = 0; files[i]; i++)
 		cr_expect_str_eq(file(dir, files[i]), o[i], "%s is not restored", files[i]);
