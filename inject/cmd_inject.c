@@ -352,6 +352,18 @@ static int prepare(const struct opts *o, struct manifest *m, struct want *w, str
 			      (unsigned long)p->st.st_nlink);
 		goto out;
 	}
+	{
+		/* The atomic write needs a temporary file beside it. */
+		char *slash = strrchr(full, '/');
+
+		*slash = 0;
+		err = access(full, W_OK | X_OK) ? -errno : 0;
+		*slash = '/';
+		if (err) {
+			ret = problem(p, "its directory is not writable (%s)", strerror(-err));
+			goto out;
+		}
+	}
 	cur.path = base.path = w->path;
 	cur.data = p->cur;
 	cur.len = p->cur_len;
