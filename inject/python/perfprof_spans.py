@@ -49,6 +49,8 @@ __all__ = ["site_decorator", "span", "flush"]
 
 _now = time.perf_counter_ns
 _out_dir = os.environ.get("PERFSHIM_OUT") or None
+if _out_dir is not None:
+    _out_dir = os.path.abspath(_out_dir)  # as the shim does: later chdir() does not move it
 
 # Per thread: a stack of open activations (each a one-item list holding the
 # time of its wrapped children) and {site: row}.  A row is
