@@ -267,3 +267,38 @@ Test(roundtrip, python_crlf_bom_tabs)
 
 	round_trip("crlf_bom.py", &b, "crlf_bom.main");
 }
+
+/* Debuggers and profiles see the same lines: DWARF puts every function where it was. */
+Test(roundtrip, c_dwarf_lines_unchanged)
+{
+	const char *files[] = {"tricky.c", NULL}, *args[] = {"tricky.c", NULL};
+	const char *syms[] = {"square", "fib", "early", "kr_style", "make_pt", "main", NULL};
+	char *dir = ti_tree("dwarf", files), *cmd, *before[8];
+	struct tl_result r;
+	int i;
+
+	if (!tl_have("addr2line") || !tl_have("nm"))
+		cr_skip_test("binutils (nm, addr2line) are not installed");
+	for (int pass = 0; pass < 2; pass++) {
+		cr_assert_eq(ti_sh(&r, dir, "gcc -O0 -g tricky.c -o prog", NULL), 0, "%s", r.err);
+		tl_result_free(&r);
+		for (i = 0; syms[i]; i++) {
+			cr_assert(asprintf(&cmd,
+					   "addr2line -e prog 0x$(nm prog | awk '$3 == \"%s\" { print $1 }') "
+					   "| sed 's/.*://'",
+					   syms[i]) > 0);
+			cr_assert_eq(ti_sh(&r, dir, cmd, NULL), 0, "%s", r.err);
+			if (!pass)
+				before[i] = strdup(r.out);
+			else
+				cr_expect_str_eq(r.out, before[i], "%s: line %s before, %s instrumented",
+						 syms[i], before[i], r.out);
+			tl_result_free(&r);
+		}
+		if (!pass) {
+			cr_assert_eq(ti_perfinject(&r, dir, args), 0, "%s", r.err);
+			tl_result_free(&r);
+		}
+	}
+	tl_rm_rf(dir);
+}
