@@ -10,7 +10,9 @@
  * The statement declares a static site and a guard whose destructor (C++) or
  * cleanup attribute (C) closes the span on every return path.  It sits on
  * the line of the brace, and the block ends with `#line 1`, so every
- * original line keeps its number.  The block includes no header (that would
+ * original line keeps its number; the block's own code is numbered from
+ * line 32000 (`#line 32000`), so what is inlined from it into a function is
+ * never attributed to one of the user's lines.  The block includes no header (that would
  * change the user's feature-test macros); it finds libperfshim's span API at
  * run time with dlsym(RTLD_DEFAULT), declared under a private name with an
  * asm label and weak, so the program links and runs unchanged without the
@@ -31,10 +33,17 @@
 #define SPAN_MACRO  "PERFINJECT_SPAN_"
 #define BLOCK_BEGIN "/* perfinject:begin"
 #define BLOCK_END   "/* perfinject:end */"
+/*
+ * The support code's own lines are numbered from here (C89 allows up to
+ * 32767), so that debug info and line-level profiles never put the code
+ * inlined from it on a line of the user's file.
+ */
+#define SUPPORT_LINE "32000"
 
 /* The support block, one line per entry; joined with the file's line ending. */
 static const char *const block[] = {
     BLOCK_BEGIN " support block; `perfinject --clean` removes it (do not edit) */",
+    "#line " SUPPORT_LINE,
     "#ifndef " SPAN_MACRO,
     "#if defined(__GNUC__) || defined(__clang__)",
     "#pragma GCC diagnostic push",

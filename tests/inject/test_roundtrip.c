@@ -300,5 +300,17 @@ Test(roundtrip, c_dwarf_lines_unchanged)
 			tl_result_free(&r);
 		}
 	}
+	/*
+	 * Optimized, the support code is inlined into each function: its lines
+	 * are numbered from 32000, never one of the user's (square is 58-61).
+	 */
+	cr_assert_eq(ti_sh(&r, dir,
+			   "gcc -O2 -g -c tricky.c -o t.o && objdump -dl --no-show-raw-insn t.o | "
+			   "awk '/<square>:/,/^$/' | grep -o 'tricky.c:[0-9]*' | sed 's/.*://' | "
+			   "sort -n | uniq | awk '$1 < 58 || ($1 > 62 && $1 < 32000)'",
+			   NULL),
+		     0, "%s", r.err);
+	cr_expect_str_eq(r.out, "", "support code on user lines: %s", r.out);
+	tl_result_free(&r);
 	tl_rm_rf(dir);
 }
