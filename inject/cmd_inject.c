@@ -597,6 +597,17 @@ static void print_result(const struct opts *o, const struct manifest *m, char **
 	printf("perfinject: %zu function%s wrapped in %zu file%s under %s; `perfinject --clean` "
 	       "removes them\n",
 	       nf, nf == 1 ? "" : "s", n, n == 1 ? "" : "s", o->root);
+	for (i = 0; i < n; i++) {
+		const struct mfile *f = manifest_find((struct manifest *)m, paths[i]);
+		const char *py = python_path();
+
+		if (f->lang != &lang_python)
+			continue;
+		printf("perfinject: Python spans are recorded with PERFSHIM_OUT=DIR and "
+		       "PYTHONPATH=%s\n",
+		       py ? py : "(perfprof_spans.py is not installed beside perfinject)");
+		break;
+	}
 }
 
 int cmd_inject(const struct opts *o, int ntargets, char **targets)
