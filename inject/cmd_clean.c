@@ -85,7 +85,10 @@ static int clean_file(const struct opts *o, const char *rel, const struct lang *
 	if (put) {
 		err = fs_write_atomic(full, put, put_len, st.st_mode, &st);
 		if (err) {
-			buf_printf(why, "%s", strerror(-err));
+			buf_printf(why, "%s",
+				   err == -EAGAIN ? "it changed while perfinject worked; run "
+						    "perfinject --clean again"
+						  : strerror(-err));
 			*how = FAILED;
 			err = 0;
 		}

@@ -709,7 +709,12 @@ int cmd_inject(const struct opts *o, int ntargets, char **targets)
 		full = root_path(o, f->path);
 		err = full ? fs_write_atomic(full, f->inj, f->inj_len, p->st.st_mode, &p->st)
 			   : -ENOMEM;
-		if (err) {
+		if (err == -EAGAIN) {
+			error_msg("%s: changed while perfinject worked; left as it is (run perfinject "
+				  "again)",
+				  f->path);
+			ret = EXIT_ERROR;
+		} else if (err) {
 			errno = -err;
 			perror_msg("%s", f->path);
 			ret = EXIT_ERROR;

@@ -4,7 +4,9 @@
  * For the tests of interrupted writes, PERFINJECT_TEST_CRASH_AFTER=N makes
  * the process die (_exit(75)) in the middle of its N+1-th atomic write,
  * after half of the temporary file is written and before the rename: the
- * state a power cut or a SIGKILL leaves.
+ * state a power cut or a SIGKILL leaves.  PERFINJECT_TEST_RACE makes every
+ * source change (a line appended) just before it would be replaced, as a
+ * user's editor might.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -106,6 +108,29 @@ static int write_all(int fd, const char *p, size_t n)
 	return 0;
 }
 
+/* For the tests: someone edits path while we work (appends a comment line). */
+static void simulate_edit(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
+
+	if (fd >= 0) {
+		ssize_t n = write(fd, "/* edit */\n", 11);
+
+		(void)n;
+		close(fd);
+	}
+}
+
+/* Is path still the file st describes? */
+static int unchanged(const char *path, const struct stat *st)
+{
+	struct stat now;
+
+	return lstat(path, &now) == 0 && now.st_dev == st->st_dev && now.st_ino == st->st_ino &&
+	       now.st_size == st->st_size && now.st_mtim.tv_sec == st->st_mtim.tv_sec &&
+	       now.st_mtim.tv_nsec == st->st_mtim.tv_nsec;
+}
+
 static void temp_name(const char *path, struct buf *b)
 {
 	const char *slash = strrchr(path, '/');
@@ -144,6 +169,10 @@ int fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode,
 	if (close(fd) < 0 && !err)
 		err = -errno;
 	fd = -1;
+	if (!err && st && getenv("PERFINJECT_TEST_RACE"))
+		simulate_edit(path);
+	if (!err && st && !unchanged(path, st))
+		err = -EAGAIN;
 	if (!err && rename(tmp.p, path) < 0)
 		err = -errno;
 	if (err)

@@ -20,8 +20,11 @@ int fs_read(const char *path, char **data, size_t *len, struct stat *st);
 /*
  * Replaces path with data: written to `.<name>.perfinject-XXXXXX` beside it,
  * given `mode` (and the owner in st when st is not NULL and we may), synced,
- * renamed over path.  Returns 0 or a negative errno; on error path is
- * untouched and the temporary file removed.
+ * renamed over path.  When st is not NULL it is the file as it was read, and
+ * the rename happens only if path is still that file, unchanged (same inode,
+ * size and modification time): -EAGAIN otherwise, so an edit made while we
+ * worked is never overwritten.  Returns 0 or a negative errno; on error path
+ * is untouched and the temporary file removed.
  */
 int fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode,
 		    const struct stat *st);

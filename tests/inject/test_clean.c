@@ -553,3 +553,36 @@ Test(clean, renamed_and_copied_files)
 	cr_expect_str_eq(file(dir, "tricky.py"), opy);
 	tl_rm_rf(dir);
 }
+
+/* An edit made while perfinject works is never overwritten, injecting or cleaning. */
+Test(clean, concurrent_edit_is_kept)
+{
+	const char *files[] = {"c89.c", NULL};
+	char *dir = ti_tree("race", files), *orig = file(dir, "c89.c"), *bin = tl_bpath("perfinject");
+	const char *inj[] = {bin, "--root", dir, "c89.c", NULL};
+	const char *cln[] = {bin, "--root", dir, "--clean", NULL};
+	const char *env[] = {"PERFINJECT_TEST_RACE=1", NULL};
+	struct tl_result r;
+	char *want;
+
+	cr_assert(asprintf(&want, "%s/* edit */\n", orig) > 0);
+	cr_assert_eq(tl_run(&r, inj, env, dir, NULL, 30), 0);
+	cr_expect(r.exited && r.code == 1, "%s", tl_status_str(&r));
+	cr_expect(strstr(r.err, "c89.c: changed while perfinject worked; left as it is"), "%s", r.err);
+	tl_result_free(&r);
+	cr_assert_str_eq(file(dir, "c89.c"), want, "the edit was overwritten");
+	must(dir, "--clean", NULL);
+	cr_assert_str_eq(file(dir, "c89.c"), want);
+
+	/* Now during --clean. */
+	must(dir, "c89.c", NULL);
+	cr_assert_eq(tl_run(&r, cln, env, dir, NULL, 30), 0);
+	cr_expect(r.exited && r.code == 1, "%s", tl_status_str(&r));
+	cr_expect(strstr(r.err, "it changed while perfinject worked"), "%s", r.err);
+	tl_result_free(&r);
+	cr_assert(strstr(file(dir, "c89.c"), "PERFINJECT_SPAN_"), "the file was cleaned anyway");
+	must(dir, "--clean", NULL);
+	cr_assert(asprintf(&want, "%s/* edit */\n/* edit */\n", orig) > 0);
+	cr_assert_str_eq(file(dir, "c89.c"), want, "the edits of both races are not all kept");
+	tl_rm_rf(dir);
+}
