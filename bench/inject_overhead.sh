@@ -11,8 +11,9 @@
 # bench/inject_calls.c calls a small function CALLS times (default 2000000)
 # and times the loop itself.  It is built bare, instrumented by perfinject
 # (run without the shim, with the shim loaded but idle, and with the shim
-# recording), and with -pg under `uftrace record`.  The variants run
-# interleaved RUNS times (default 9); the figures are medians, in ns per call
+# recording), and with -pg and with -finstrument-functions under
+# `uftrace record`.  The variants run interleaved RUNS times (default 9);
+# the figures are medians, in ns per call
 # above the bare loop, and ratios of loop time against bare.  The shim's and
 # uftrace's call counts are checked against CALLS, so a figure is only
 # printed for a run that recorded every call.
@@ -30,6 +31,7 @@ cp "$here/inject_calls.c" "$work/"
 cd "$work"
 $cc -O2 -o bare inject_calls.c
 $cc -O2 -pg -o pg inject_calls.c
+$cc -O2 -finstrument-functions -o fi inject_calls.c
 "$build/perfinject" --root "$work" inject_calls.c:leaf inject_calls.c:main >/dev/null
 $cc -O2 -o wrapped inject_calls.c
 "$build/perfinject" --root "$work" --clean >/dev/null
@@ -41,7 +43,7 @@ loop_ns() { "$@" | cut -d' ' -f1; }
 
 declare -A t
 variants=(bare wrapped idle shim)
-[ $have_uftrace = 1 ] && variants+=(uftrace)
+[ $have_uftrace = 1 ] && variants+=(uftrace uftrace_fi)
 for ((r = 0; r < runs; r++)); do
 	t[bare]+=" $(loop_ns ./bare "$calls")"
 	t[wrapped]+=" $(loop_ns ./wrapped "$calls")"
@@ -59,6 +61,12 @@ print(sum(s["calls"] for f in glob.glob("out/perfshim.*.json")
 			got=$(uftrace report --no-pager -d ut | awk '$NF == "leaf" { print $(NF-1) }')
 			[ "$got" = "$calls" ] || { echo "inject bench: uftrace recorded $got calls of leaf" >&2; exit 1; }
 		fi
+		rm -rf ut
+		t[uftrace_fi]+=" $(loop_ns uftrace record --no-libcall -d ut ./fi "$calls")"
+		if [ "$r" = 0 ]; then
+			got=$(uftrace report --no-pager -d ut | awk '$NF == "leaf" { print $(NF-1) }')
+			[ "$got" = "$calls" ] || { echo "inject bench: uftrace recorded $got calls of leaf" >&2; exit 1; }
+		fi
 	fi
 done
 
@@ -68,7 +76,8 @@ bare=$(echo "${t[bare]}" | median)
 printf 'inject: %s calls, median of %s interleaved runs (loop time; ns per call above bare)\n' "$calls" "$runs"
 printf '  %-42s %7.1f ns/call\n' "bare" "$(echo "$bare $calls" | awk '{ print $1 / $2 }')"
 declare -A label=([wrapped]="wrapped, no shim" [idle]="wrapped, shim loaded, PERFSHIM_OUT unset"
-	[shim]="wrapped, shim recording" [uftrace]="uftrace record (-pg build)")
+	[shim]="wrapped, shim recording" [uftrace]="uftrace record (-pg build)"
+	[uftrace_fi]="uftrace record (-finstrument-functions)")
 declare -A per
 for v in "${variants[@]:1}"; do
 	m=$(echo "${t[$v]}" | median)
