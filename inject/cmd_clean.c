@@ -129,8 +129,9 @@ static int report(struct clean_ctx *c, const char *rel, enum outcome how, const 
 	case KEPT_EDITS:
 		c->restored++;
 		if (!json)
-			printf(how == RESTORED ? "restored %s\n"
-					       : "cleaned %s (your edits since the injection are kept)\n",
+			printf(how == RESTORED
+				   ? "restored %s\n"
+				   : "cleaned %s (your edits since the injection are kept)\n",
 			       rel);
 		break;
 	case ALREADY_CLEAN:
@@ -193,8 +194,8 @@ static void finish(struct clean_ctx *c, int have_manifest)
 	if (c->failed || c->altered)
 		return;
 	if (have_manifest)
-		printf("perfinject: %d file%s restored; no insertion is left under %s\n", c->restored,
-		       c->restored == 1 ? "" : "s", c->o->root);
+		printf("perfinject: %d file%s restored; no insertion is left under %s\n",
+		       c->restored, c->restored == 1 ? "" : "s", c->o->root);
 	else
 		printf("perfinject: no manifest; %d file%s with markers restored under %s\n",
 		       c->restored, c->restored == 1 ? "" : "s", c->o->root);
@@ -228,8 +229,9 @@ int cmd_clean(const struct opts *o)
 			c.failed++;
 		}
 		if (c.restored || c.altered)
-			warning_msg("no manifest under %s; the insertions were found by their markers",
-				    o->root);
+			warning_msg(
+			    "no manifest under %s; the insertions were found by their markers",
+			    o->root);
 		finish(&c, 0);
 		if (fd >= 0)
 			root_unlock_and_tidy(o, fd);

@@ -53,7 +53,6 @@ struct wants {
 	struct want *v;
 	size_t n;
 	const struct opts *o;
-	int err;
 };
 
 static struct want *want_for(struct wants *ws, const char *rel)
@@ -612,7 +611,7 @@ static void print_result(const struct opts *o, const struct manifest *m, char **
 
 int cmd_inject(const struct opts *o, int ntargets, char **targets)
 {
-	struct wants ws = {NULL, 0, o, 0};
+	struct wants ws = {NULL, 0, o};
 	struct manifest m = {NULL, 0};
 	struct plan *plans = NULL;
 	struct buf why = BUF_INIT;
@@ -710,9 +709,10 @@ int cmd_inject(const struct opts *o, int ntargets, char **targets)
 		err = full ? fs_write_atomic(full, f->inj, f->inj_len, p->st.st_mode, &p->st)
 			   : -ENOMEM;
 		if (err == -EAGAIN) {
-			error_msg("%s: changed while perfinject worked; left as it is (run perfinject "
-				  "again)",
-				  f->path);
+			error_msg(
+			    "%s: changed while perfinject worked; left as it is (run perfinject "
+			    "again)",
+			    f->path);
 			ret = EXIT_ERROR;
 		} else if (err) {
 			errno = -err;

@@ -33,7 +33,6 @@ struct entries {
 	struct entry *v;
 	size_t n;
 	const struct opts *o;
-	int err;
 	struct manifest *m; /* files already listed */
 };
 
@@ -200,7 +199,7 @@ static void print_text(const struct opts *o, const struct entries *es, int have_
 int cmd_status(const struct opts *o)
 {
 	struct manifest m = {NULL, 0};
-	struct entries es = {NULL, 0, o, 0, NULL};
+	struct entries es = {NULL, 0, o, NULL};
 	struct buf why = BUF_INIT;
 	int err, ret = EXIT_ERROR, have;
 	size_t i;

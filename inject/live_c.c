@@ -102,4 +102,3 @@ int clive(const char *s, const struct ctoks *t, struct ctok **out, size_t *nout,
 	}
 	return 0;
 }
-

@@ -522,8 +522,9 @@ static int at_brace(struct parser *p, size_t k, size_t brace, size_t *next, int 
 			/* Only type-like tokens may come between: no `try`, no init list. */
 			for (t = d.rparen + 1; t < d2.name_start; t++)
 				if (is_punct(p, t, ':') || is_punct(p, t, ';') || is(p, t, "try") ||
-				    is(p, t, "const") || is(p, t, "noexcept") || is(p, t, "override") ||
-				    is(p, t, "final") || is(p, t, "throw") || is(p, t, "requires") ||
+				    is(p, t, "const") || is(p, t, "noexcept") ||
+				    is(p, t, "override") || is(p, t, "final") ||
+				    is(p, t, "throw") || is(p, t, "requires") ||
 				    is(p, t, "volatile") || is_punct(p, t, '&') || is(p, t, "&&"))
 					break;
 			if (t == d2.name_start) {

@@ -121,7 +121,7 @@ static const char *const block[] = {
     "\tlong on_;",
     "};",
     "#define " SPAN_MACRO "(n, name, file, line) static perfinject_site_ perfinject_s##n = {name, "
-			  "file, line, 0}; perfinject_guard_ perfinject_g##n(&perfinject_s##n)",
+    "file, line, 0}; perfinject_guard_ perfinject_g##n(&perfinject_s##n)",
     "#else",
     "struct perfinject_scope_ { struct perfinject_site_ *site; unsigned long token; long on; };",
     "static __attribute__((unused)) int perfinject_begin_(struct perfinject_scope_ *g)",

@@ -188,8 +188,8 @@ Test(clean, missing_manifest_scans)
 	cr_assert_eq(run(dir, &r, "--clean", NULL, NULL), 0, "%s", r.err);
 	cr_expect(strstr(r.out, "5 files with markers restored"), "%s", r.out);
 	cr_expect(!strncmp(r.err, "perfinject: warning: no manifest under ", 39) &&
-			  strstr(r.err, "; the insertions were found by their markers\n") &&
-			  lines(r.err) == 1,
+		      strstr(r.err, "; the insertions were found by their markers\n") &&
+		      lines(r.err) == 1,
 		  "%s", r.err);
 	tl_result_free(&r);
 	for (i = 0; files[i]; i++)
@@ -405,7 +405,8 @@ Test(errors, unparsable_source)
 		j = cJSON_Parse(r.out);
 		cr_assert(j, "%s", r.out);
 		cr_expect_str_eq(tl_json_str(j, "skipped_files[0].path"), "broken.c");
-		cr_expect(strstr(tl_json_str(j, "skipped_files[0].reason"), "unterminated comment"));
+		cr_expect(
+		    strstr(tl_json_str(j, "skipped_files[0].reason"), "unterminated comment"));
 		cr_expect_str_eq(tl_json_str(j, "skipped_files[1].path"), "broken.py");
 		cr_expect_str_eq(tl_json_str(j, "files[0].path"), "good.c");
 		cJSON_Delete(j);
@@ -508,7 +509,8 @@ Test(clean, json_outcomes)
 	must(dir, ".", NULL);
 	c = replace(file(dir, "tricky.c"), "{ PERFINJECT_SPAN_(", "{  PERFINJECT_SPAN_(");
 	put(dir, "tricky.c", c);
-	put(dir, "tricky.py", replace(file(dir, "tricky.py"), "    return x + 1\n", "    return x + 3\n"));
+	put(dir, "tricky.py",
+	    replace(file(dir, "tricky.py"), "    return x + 1\n", "    return x + 3\n"));
 	cr_assert_eq(run(dir, &r, "--clean", "--json", NULL), 3);
 	j = cJSON_Parse(r.out);
 	cr_assert(j, "%s", r.out);
@@ -539,13 +541,13 @@ Test(clean, renamed_and_copied_files)
 	put(dir, "copy.py", file(dir, "tricky.py"));
 	cr_assert_eq(run(dir, &r, "--status", NULL, NULL), 0, "%s", r.err);
 	cr_expect(strstr(r.out, "c89.c: missing") && strstr(r.out, "renamed.c: unlisted") &&
-			  strstr(r.out, "copy.py: unlisted") && strstr(r.out, "tricky.py: injected"),
+		      strstr(r.out, "copy.py: unlisted") && strstr(r.out, "tricky.py: injected"),
 		  "%s", r.out);
 	tl_result_free(&r);
 	cr_assert_eq(run(dir, &r, "--clean", NULL, NULL), 0, "%s", r.err);
 	cr_expect(strstr(r.err, "c89.c: deleted since the injection"), "%s", r.err);
 	cr_expect(strstr(r.out, "restored renamed.c") && strstr(r.out, "restored copy.py") &&
-			  strstr(r.out, "restored tricky.py"),
+		      strstr(r.out, "restored tricky.py"),
 		  "%s", r.out);
 	tl_result_free(&r);
 	cr_expect_str_eq(file(dir, "renamed.c"), o89);
@@ -558,7 +560,8 @@ Test(clean, renamed_and_copied_files)
 Test(clean, concurrent_edit_is_kept)
 {
 	const char *files[] = {"c89.c", NULL};
-	char *dir = ti_tree("race", files), *orig = file(dir, "c89.c"), *bin = tl_bpath("perfinject");
+	char *dir = ti_tree("race", files), *orig = file(dir, "c89.c"),
+	     *bin = tl_bpath("perfinject");
 	const char *inj[] = {bin, "--root", dir, "c89.c", NULL};
 	const char *cln[] = {bin, "--root", dir, "--clean", NULL};
 	const char *env[] = {"PERFINJECT_TEST_RACE=1", NULL};
@@ -568,7 +571,8 @@ Test(clean, concurrent_edit_is_kept)
 	cr_assert(asprintf(&want, "%s/* edit */\n", orig) > 0);
 	cr_assert_eq(tl_run(&r, inj, env, dir, NULL, 30), 0);
 	cr_expect(r.exited && r.code == 1, "%s", tl_status_str(&r));
-	cr_expect(strstr(r.err, "c89.c: changed while perfinject worked; left as it is"), "%s", r.err);
+	cr_expect(strstr(r.err, "c89.c: changed while perfinject worked; left as it is"), "%s",
+		  r.err);
 	tl_result_free(&r);
 	cr_assert_str_eq(file(dir, "c89.c"), want, "the edit was overwritten");
 	must(dir, "--clean", NULL);

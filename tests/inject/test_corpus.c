@@ -22,13 +22,15 @@ Test(corpus, python_stdlib)
 
 	if (!tl_have("python3"))
 		cr_skip_test("python3 is not installed");
-	cr_assert(asprintf(&cmd,
-			   "lib=$(python3 -c 'import sysconfig; print(sysconfig.get_paths()[\"stdlib\"])') && "
-			   "cd \"$lib\" && find . -name '*.py' -size -400k -not -path '*test*' "
-			   "-not -path '*site-packages*' -not -path '*lib2to3*' -not -path '*idlelib*' "
-			   "| sort > %s/list && tar cf - -T %s/list | (cd %s && tar xf -) && "
-			   "echo \"$lib\" > %s/libdir",
-			   dir, dir, dir, dir) > 0);
+	cr_assert(
+	    asprintf(
+		&cmd,
+		"lib=$(python3 -c 'import sysconfig; print(sysconfig.get_paths()[\"stdlib\"])') && "
+		"cd \"$lib\" && find . -name '*.py' -size -400k -not -path '*test*' "
+		"-not -path '*site-packages*' -not -path '*lib2to3*' -not -path '*idlelib*' "
+		"| sort > %s/list && tar cf - -T %s/list | (cd %s && tar xf -) && "
+		"echo \"$lib\" > %s/libdir",
+		dir, dir, dir, dir) > 0);
 	cr_assert_eq(ti_sh(&r, "/", cmd, NULL), 0, "%s", r.err);
 	tl_result_free(&r);
 	cr_assert_eq(ti_perfinject(&r, dir, args), 0, "%s", r.err);
@@ -50,12 +52,13 @@ Test(corpus, python_stdlib)
 	tl_result_free(&r);
 	cr_assert_eq(ti_perfinject(&r, dir, clean), 0, "%s", r.err);
 	tl_result_free(&r);
-	cr_assert_eq(ti_sh(&r, dir,
-			   "lib=$(cat libdir); n=0; for f in $(cat list); do "
-			   "cmp -s \"$f\" \"$lib/$f\" || { echo \"differs: $f\"; n=$((n+1)); }; done; "
-			   "test $n = 0",
-			   NULL),
-		     0, "%s", r.out);
+	cr_assert_eq(
+	    ti_sh(&r, dir,
+		  "lib=$(cat libdir); n=0; for f in $(cat list); do "
+		  "cmp -s \"$f\" \"$lib/$f\" || { echo \"differs: $f\"; n=$((n+1)); }; done; "
+		  "test $n = 0",
+		  NULL),
+	    0, "%s", r.out);
 	tl_result_free(&r);
 	tl_rm_rf(dir);
 }
@@ -64,7 +67,8 @@ Test(corpus, googletest)
 {
 	const char *src = "/usr/src/googletest";
 	char *dir = tl_tmpdir("gtest"), *cmd, *out, *pre, *outenv, *want;
-	const char *args[] = {"googletest/src", "googlemock/src", NULL}, *clean[] = {"--clean", NULL};
+	const char *args[] = {"googletest/src", "googlemock/src", NULL},
+		   *clean[] = {"--clean", NULL};
 	const char *env[3];
 	struct tl_result r;
 	struct ti_span *v;
@@ -76,9 +80,10 @@ Test(corpus, googletest)
 	cr_assert_eq(ti_sh(&r, "/", cmd, NULL), 0, "%s", r.err);
 	tl_result_free(&r);
 	{
-		const char *build = "g++ -std=c++17 -O0 -Wall -Wextra -Werror -pedantic "
-				    "-Igoogletest/include -Igoogletest -c googletest/src/gtest-all.cc "
-				    "-o /dev/null";
+		const char *build =
+		    "g++ -std=c++17 -O0 -Wall -Wextra -Werror -pedantic "
+		    "-Igoogletest/include -Igoogletest -c googletest/src/gtest-all.cc "
+		    "-o /dev/null";
 
 		/* The original builds cleanly with these flags... */
 		cr_assert_eq(ti_sh(&r, dir, build, NULL), 0, "%s", r.err);
@@ -87,13 +92,14 @@ Test(corpus, googletest)
 	cr_assert_eq(ti_perfinject(&r, dir, args), 0, "%s", r.err);
 	tl_result_free(&r);
 	/* ...and so does the instrumented one; the samples pass under the shim. */
-	cr_assert_eq(ti_sh(&r, dir,
-			   "g++ -std=c++17 -O0 -Wall -Wextra -Werror -pedantic -Igoogletest/include "
-			   "-Igoogletest googletest/src/gtest-all.cc googletest/src/gtest_main.cc "
-			   "googletest/samples/sample1.cc googletest/samples/sample1_unittest.cc "
-			   "-lpthread -o s1 && mkdir out",
-			   NULL),
-		     0, "%s", r.err);
+	cr_assert_eq(
+	    ti_sh(&r, dir,
+		  "g++ -std=c++17 -O0 -Wall -Wextra -Werror -pedantic -Igoogletest/include "
+		  "-Igoogletest googletest/src/gtest-all.cc googletest/src/gtest_main.cc "
+		  "googletest/samples/sample1.cc googletest/samples/sample1_unittest.cc "
+		  "-lpthread -o s1 && mkdir out",
+		  NULL),
+	    0, "%s", r.err);
 	tl_result_free(&r);
 	out = ti_path(dir, "out");
 	pre = tl_bpath("libperfshim.so");

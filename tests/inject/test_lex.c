@@ -275,19 +275,20 @@ Test(match, names_and_globs)
 
 Test(parse, cxx_more)
 {
-	struct scan sc = parse(&lang_cxx, "e.cc",
-			       "struct A {\n"
-			       "  bool operator<(const A &o) const { return true; }\n"
-			       "  operator std::vector<int>() const { return {}; }\n"
-			       "  explicit A(int x) try : v(x) { } catch (...) { }\n"
-			       "  auto operator<=>(const A &) const = default;\n"
-			       "  std::function<int()> f = [] { return 1; };\n"
-			       "  int v;\n"
-			       "};\n"
-			       "template <class T> requires std::integral<T> T g(T x) { return x; }\n"
-			       "decltype(auto) h() { return 5; }\n"
-			       "void (*sig(int, void (*)(int)))(int) { return nullptr; }\n"
-			       "DEFINE_THING(x) static int after_macro(void) { return 1; }\n");
+	struct scan sc =
+	    parse(&lang_cxx, "e.cc",
+		  "struct A {\n"
+		  "  bool operator<(const A &o) const { return true; }\n"
+		  "  operator std::vector<int>() const { return {}; }\n"
+		  "  explicit A(int x) try : v(x) { } catch (...) { }\n"
+		  "  auto operator<=>(const A &) const = default;\n"
+		  "  std::function<int()> f = [] { return 1; };\n"
+		  "  int v;\n"
+		  "};\n"
+		  "template <class T> requires std::integral<T> T g(T x) { return x; }\n"
+		  "decltype(auto) h() { return 5; }\n"
+		  "void (*sig(int, void (*)(int)))(int) { return nullptr; }\n"
+		  "DEFINE_THING(x) static int after_macro(void) { return 1; }\n");
 
 	has(&sc, "A::operator<", 2);
 	has(&sc, "A::operator std::vector<int>", 3);

@@ -283,16 +283,19 @@ Test(roundtrip, c_dwarf_lines_unchanged)
 		cr_assert_eq(ti_sh(&r, dir, "gcc -O0 -g tricky.c -o prog", NULL), 0, "%s", r.err);
 		tl_result_free(&r);
 		for (i = 0; syms[i]; i++) {
-			cr_assert(asprintf(&cmd,
-					   "addr2line -e prog 0x$(nm prog | awk '$3 == \"%s\" { print $1 }') "
-					   "| sed 's/.*://'",
-					   syms[i]) > 0);
+			cr_assert(
+			    asprintf(
+				&cmd,
+				"addr2line -e prog 0x$(nm prog | awk '$3 == \"%s\" { print $1 }') "
+				"| sed 's/.*://'",
+				syms[i]) > 0);
 			cr_assert_eq(ti_sh(&r, dir, cmd, NULL), 0, "%s", r.err);
 			if (!pass)
 				before[i] = strdup(r.out);
 			else
-				cr_expect_str_eq(r.out, before[i], "%s: line %s before, %s instrumented",
-						 syms[i], before[i], r.out);
+				cr_expect_str_eq(r.out, before[i],
+						 "%s: line %s before, %s instrumented", syms[i],
+						 before[i], r.out);
 			tl_result_free(&r);
 		}
 		if (!pass) {
