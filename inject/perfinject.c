@@ -88,7 +88,8 @@ int main(int argc, char **argv)
 	char real[PATH_MAX];
 
 	set_progname("perfinject");
-	while ((c = getopt_long(argc, argv, "+h", long_opts, NULL)) != -1) {
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+:h", long_opts, NULL)) != -1) {
 		switch (c) {
 		case 'r':
 			root = optarg;
@@ -122,8 +123,11 @@ int main(int argc, char **argv)
 		case 'h':
 			usage(stdout);
 			return 0;
+		case ':':
+			error_msg("%s needs an argument (see perfinject --help)", argv[optind - 1]);
+			return EXIT_USAGE;
 		default:
-			usage(stderr);
+			error_msg("unknown option %s (see perfinject --help)", argv[optind - 1]);
 			return EXIT_USAGE;
 		}
 	}
@@ -142,7 +146,7 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	if (!mode && optind == argc && !o.profile) {
-		usage(stderr);
+		error_msg("no target: give FILE:FUNCTION, FILE or DIRECTORY (see perfinject --help)");
 		return EXIT_USAGE;
 	}
 	if (root) {
