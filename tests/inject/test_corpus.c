@@ -16,7 +16,7 @@
 
 Test(corpus, python_stdlib)
 {
-	char *dir = tl_tmpdir("stdlib"), *cmd;
+	char *dir = ti_tmpdir("stdlib"), *cmd;
 	const char *args[] = {".", NULL}, *clean[] = {"--clean", NULL};
 	struct tl_result r;
 
@@ -66,7 +66,7 @@ Test(corpus, python_stdlib)
 Test(corpus, googletest)
 {
 	const char *src = "/usr/src/googletest";
-	char *dir = tl_tmpdir("gtest"), *cmd, *out, *pre, *outenv, *want;
+	char *dir = ti_tmpdir("gtest"), *cmd, *out, *pre, *outenv, *want;
 	const char *args[] = {"googletest/src", "googlemock/src", NULL},
 		   *clean[] = {"--clean", NULL};
 	const char *env[3];

@@ -38,7 +38,7 @@ static const struct {
 
 Test(tree, inject_build_test_clean)
 {
-	char *pristine = tl_tmpdir("tree-orig"), *dir = tl_tmpdir("tree"), *cmd, *base_out;
+	char *pristine = ti_tmpdir("tree-orig"), *dir = ti_tmpdir("tree"), *cmd, *base_out;
 	char *pre, *rec, *recenv, *pyenv, *outenv, *spans_dir;
 	const char *env[5];
 	struct tl_result r;

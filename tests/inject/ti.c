@@ -19,6 +19,34 @@ const char *__lsan_default_options(void)
 	return "detect_leaks=0";
 }
 
+static char *dirs[64];
+static int ndirs;
+
+static void remove_dirs(void)
+{
+	const char *keep = getenv("PERFINJECT_TEST_KEEP");
+	int i;
+
+	for (i = 0; i < ndirs; i++) {
+		if (keep && *keep)
+			fprintf(stderr, "kept %s\n", dirs[i]);
+		else
+			tl_rm_rf(dirs[i]);
+	}
+	ndirs = 0;
+}
+
+char *ti_tmpdir(const char *tag)
+{
+	char *d = tl_tmpdir(tag);
+
+	if (!ndirs)
+		atexit(remove_dirs);
+	if (ndirs < (int)(sizeof(dirs) / sizeof(dirs[0])))
+		dirs[ndirs++] = strdup(d);
+	return d;
+}
+
 char *ti_case(const char *name)
 {
 	char *p;
@@ -52,7 +80,7 @@ void ti_write(const char *path, const char *data)
 
 char *ti_tree(const char *tag, const char *const names[])
 {
-	char *dir = tl_tmpdir(tag);
+	char *dir = ti_tmpdir(tag);
 	int i;
 
 	for (i = 0; names && names[i]; i++) {

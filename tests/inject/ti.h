@@ -12,9 +12,14 @@
 
 #include "testlib.h"
 
+/*
+ * A fresh temporary directory, removed when the test's process exits,
+ * passed or failed (PERFINJECT_TEST_KEEP=1 keeps them for a look).
+ */
+char *ti_tmpdir(const char *tag);
 /* tests/inject/cases/<name> in the source tree. */
 char *ti_case(const char *name);
-/* A fresh directory holding copies of the named case files (NULL-terminated). */
+/* A ti_tmpdir() holding copies of the named case files (NULL-terminated). */
 char *ti_tree(const char *tag, const char *const names[]);
 /* dir/rel */
 char *ti_path(const char *dir, const char *rel);
