@@ -27,7 +27,8 @@ are over single activations.  A generator's activation is its whole life
 from first resume to exhaustion or close, timed only while it runs (time
 spent suspended at ``yield`` is not counted); a coroutine's is from its
 start to its return, suspension included (its latency), and what it awaits
-counts as nested in it.
+counts as nested in it; an async generator's is the time spent producing
+its items (awaits inside included), not the time it waits at ``yield``.
 
 The report is written by an atexit handler, and also just before
 os._exit(), os.exec*() and in a child after os.fork() (the child starts
@@ -216,45 +217,95 @@ def _wrap_generator(f, site):
 
 
 @types.coroutine
-def _drive(coro, site):
-    """Runs coroutine `coro` as one activation: its latency, start to return."""
-    act = _Activation(site)
+def _steps(aw, act):
+    """Runs awaitable `aw` (a coroutine, or an async generator's asend/athrow)
+    with `act` on the thread's stack during each of its resumes only."""
     to_send = None
     to_throw = None
-    t0 = _now()
-    try:
-        while True:
-            stack = act.enter()
-            try:
-                if to_throw is not None:
-                    exc, to_throw = to_throw, None
-                    value = coro.throw(exc)
-                else:
-                    value = coro.send(to_send)
-            except StopIteration as stop:
-                return stop.value
-            finally:
-                act.leave(stack, -1)
-            try:
-                to_send = yield value
-            except GeneratorExit:
-                coro.close()
-                raise
-            except BaseException as exc:  # cancellation and the like go to the coroutine
-                to_send = None
-                to_throw = exc
-    finally:
-        dt = _now() - t0
-        stack = getattr(_tls, "s", ((),))[0]  # empty if it ends on another thread
-        if stack:
-            stack[-1] += dt
-        _close(act.row, act.child, dt, act.nested)
+    while True:
+        stack = act.enter()
+        try:
+            if to_throw is not None:
+                exc, to_throw = to_throw, None
+                value = aw.throw(exc)
+            else:
+                value = aw.send(to_send)
+        except StopIteration as stop:
+            return stop.value
+        finally:
+            act.leave(stack, -1)
+        try:
+            to_send = yield value
+        except GeneratorExit:
+            aw.close()
+            raise
+        except BaseException as exc:  # cancellation and the like go to the awaitable
+            to_send = None
+            to_throw = exc
+
+
+def _add_to_caller(dt):
+    stack = getattr(_tls, "s", ((),))[0]  # empty if it ends on another thread
+    if stack:
+        stack[-1] += dt
 
 
 def _wrap_coroutine(f, site):
     @functools.wraps(f)
     async def wrapper(*args, **kwargs):
-        return await _drive(f(*args, **kwargs), site)
+        coro = f(*args, **kwargs)
+        act = _Activation(site)
+        t0 = _now()
+        try:
+            return await _steps(coro, act)
+        finally:
+            dt = _now() - t0
+            _add_to_caller(dt)
+            _close(act.row, act.child, dt, act.nested)
+
+    return wrapper
+
+
+def _wrap_async_generator(f, site):
+    @functools.wraps(f)
+    async def wrapper(*args, **kwargs):
+        agen = f(*args, **kwargs)
+        act = _Activation(site)
+        busy = 0  # time producing items: suspensions inside a step count, waits at yield do not
+        to_send = None
+        to_throw = None
+        try:
+            while True:
+                t0 = _now()
+                try:
+                    if to_throw is not None:
+                        exc, to_throw = to_throw, None
+                        value = await _steps(agen.athrow(exc), act)
+                    else:
+                        value = await _steps(agen.asend(to_send), act)
+                except StopAsyncIteration:
+                    return
+                finally:
+                    dt = _now() - t0
+                    busy += dt
+                    _add_to_caller(dt)
+                try:
+                    to_send = yield value
+                except GeneratorExit:
+                    t0 = _now()
+                    try:
+                        await _steps(agen.aclose(), act)
+                    finally:
+                        dt = _now() - t0
+                        busy += dt
+                        _add_to_caller(dt)
+                    raise
+                except BaseException as exc:  # forwarded into the generator
+                    to_send = None
+                    to_throw = exc
+        finally:
+            if act.started:
+                _close(act.row, act.child, busy, act.nested)
 
     return wrapper
 
@@ -268,7 +319,7 @@ def span(name, file, line):
         if _out_dir is None:
             return f
         if inspect.isasyncgenfunction(f):
-            return f  # not timed: see docs/perfinject.md
+            return _wrap_async_generator(f, site)
         if inspect.isgeneratorfunction(f):
             return _wrap_generator(f, site)
         if inspect.iscoroutinefunction(f):

@@ -16,6 +16,7 @@ EXPECT span "tricky.gen" 2
 EXPECT span "tricky.echo" 1
 EXPECT span "tricky.coro" 2
 EXPECT span "tricky.runner" 1
+EXPECT span "tricky.agen" 1
 EXPECT span "tricky.outer" 1
 EXPECT span "tricky.outer.inner" 2
 EXPECT span "tricky.Shape.__init__" 2
@@ -92,8 +93,14 @@ async def coro(x):
     return x * 3
 
 
+async def agen(n):
+    for i in range(n):
+        await asyncio.sleep(0)
+        yield i
+
+
 async def runner():
-    return await coro(1) + await coro(2)
+    return await coro(1) + await coro(2) + sum([x async for x in agen(3)])
 
 
 def outer(v):
