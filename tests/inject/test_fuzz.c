@@ -106,6 +106,7 @@ Test(fuzz, cxx)
 {
 	variants("tricky.cc", &lang_cxx);
 	variants("cxx98.cc", &lang_cxx);
+	variants("crlf.cc", &lang_cxx);
 }
 
 Test(fuzz, python)

@@ -250,6 +250,13 @@ Test(roundtrip, cxx_tricky)
 	round_trip("tricky.cc", &b, "main");
 }
 
+Test(roundtrip, cxx_crlf_bom_tabs_no_final_newline)
+{
+	struct build b = {"g++", "-std=c++11 " STRICT};
+
+	round_trip("crlf.cc", &b, "main");
+}
+
 Test(roundtrip, python_tricky)
 {
 	if (!tl_have("python3"))
