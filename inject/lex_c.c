@@ -258,6 +258,8 @@ int clex(const char *s, size_t len, int cxx, struct ctoks *out, unsigned int *ba
 	int bol = 1, err = 0;
 
 	memset(out, 0, sizeof(*out));
+	if (len >= 3 && !memcmp(s, "\xef\xbb\xbf", 3))
+		c.i = 3; /* a UTF-8 byte order mark is not a token */
 	norm(&c);
 	while (c.i < len) {
 		int ch = at(&c), kind = CT_PUNCT;

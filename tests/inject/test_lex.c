@@ -301,3 +301,15 @@ Test(parse, cxx_more)
 	cr_expect_eq(sc.skips[0].line, 11);
 	scan_free(&sc);
 }
+
+Test(clex, byte_order_mark_is_not_a_token)
+{
+	const char *s = "\xef\xbb\xbfnamespace n { int f() { return 1; } }\n";
+	struct ctoks t = lex(s, 1);
+	struct scan sc = parse(&lang_cxx, "b.cc", s);
+
+	tok_is(s, &t.v[0], CT_IDENT, "namespace");
+	ctoks_free(&t);
+	has(&sc, "n::f", 1);
+	scan_free(&sc);
+}
