@@ -253,6 +253,26 @@ static int find_declarator(const struct parser *p, size_t k, size_t end, struct 
 			f = q;
 			break;
 		}
+		if (is_punct(p, q, '(') && q > k + 1 && is_punct(p, q - 1, '>')) {
+			/* A template-id: `template <> int f<int>(int) {` */
+			size_t a = q - 1;
+			int depth = 0;
+
+			for (;; a--) {
+				if (is_punct(p, a, '>'))
+					depth++;
+				else if (is_punct(p, a, '<') && --depth == 0)
+					break;
+				if (a == k)
+					break;
+			}
+			if (a > k && depth == 0 && is_name(p, a - 1)) {
+				d->name_tok = a - 1;
+				d->name_end = q;
+				f = a - 1;
+				break;
+			}
+		}
 		if (is_punct(p, q, '(')) {
 			if (q == k || !is_name(p, q - 1)) {
 				*why =

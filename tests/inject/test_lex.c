@@ -288,7 +288,9 @@ Test(parse, cxx_more)
 		  "template <class T> requires std::integral<T> T g(T x) { return x; }\n"
 		  "decltype(auto) h() { return 5; }\n"
 		  "void (*sig(int, void (*)(int)))(int) { return nullptr; }\n"
-		  "DEFINE_THING(x) static int after_macro(void) { return 1; }\n");
+		  "DEFINE_THING(x) static int after_macro(void) { return 1; }\n"
+		  "template <> int va<>() { return 0; }\n"
+		  "template <> int N::S<int>::sz<char>(int) { return 0; }\n");
 
 	has(&sc, "A::operator<", 2);
 	has(&sc, "A::operator std::vector<int>", 3);
@@ -296,7 +298,9 @@ Test(parse, cxx_more)
 	has(&sc, "g", 9);
 	has(&sc, "h", 10);
 	has(&sc, "after_macro", 12);
-	cr_expect_eq(sc.nfuncs, 6, "%zu functions", sc.nfuncs);
+	has(&sc, "va", 13);
+	has(&sc, "N::S::sz", 14);
+	cr_expect_eq(sc.nfuncs, 8, "%zu functions", sc.nfuncs);
 	cr_assert_eq(sc.nskips, 1);
 	cr_expect_eq(sc.skips[0].line, 11);
 	scan_free(&sc);
