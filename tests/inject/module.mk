@@ -2,7 +2,8 @@
 # `make format`); the span recorder is a preloadable stand-in for the shim's
 # span API that checks every enter/exit pair exactly.
 TI_OBJS := $(B)/obj/tests/inject/ti.o
-$(TI_OBJS): EXTRA_CPPFLAGS += -Itests/lib -Itests/inject $(CRITERION_CFLAGS)
+$(TI_OBJS): EXTRA_CPPFLAGS += -Itests/lib -Itests/inject $(CRITERION_CFLAGS) \
+	-DTI_SRCDIR='"$(abspath .)"'
 
 $(B)/tests/progs/libinject_spanrec.so: tests/progs/inject_spanrec.c
 	$(call quiet,PROG,$@)mkdir -p $(@D) && \

@@ -49,7 +49,7 @@ Test(tree, inject_build_test_clean)
 	if (!tl_have("python3") || !tl_have("make"))
 		cr_skip_test("needs make and python3");
 	cr_assert(asprintf(&cmd, "cp -a %s/tests/inject/cases/tree/. %s/ && cp -a %s/. %s/",
-			   tl_srcdir(), pristine, pristine, dir) > 0);
+			   ti_srcdir(), pristine, pristine, dir) > 0);
 	cr_assert_eq(ti_sh(&r, "/", cmd, NULL), 0, "%s", r.err);
 	tl_result_free(&r);
 

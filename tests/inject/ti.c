@@ -47,11 +47,24 @@ char *ti_tmpdir(const char *tag)
 	return d;
 }
 
+const char *ti_srcdir(void)
+{
+	const char *s = getenv("PERFPROF_SRC");
+
+	if (s && *s)
+		return s;
+#ifdef TI_SRCDIR
+	return TI_SRCDIR; /* the tree this suite was built from, whatever B= was */
+#else
+	return tl_srcdir();
+#endif
+}
+
 char *ti_case(const char *name)
 {
 	char *p;
 
-	if (asprintf(&p, "%s/tests/inject/cases/%s", tl_srcdir(), name) < 0)
+	if (asprintf(&p, "%s/tests/inject/cases/%s", ti_srcdir(), name) < 0)
 		abort();
 	return p;
 }

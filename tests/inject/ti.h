@@ -17,6 +17,8 @@
  * passed or failed (PERFINJECT_TEST_KEEP=1 keeps them for a look).
  */
 char *ti_tmpdir(const char *tag);
+/* The source tree: PERFPROF_SRC, else the one this suite was built from. */
+const char *ti_srcdir(void);
 /* tests/inject/cases/<name> in the source tree. */
 char *ti_case(const char *name);
 /* A ti_tmpdir() holding copies of the named case files (NULL-terminated). */
