@@ -146,7 +146,8 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	if (!mode && optind == argc && !o.profile) {
-		error_msg("no target: give FILE:FUNCTION, FILE or DIRECTORY (see perfinject --help)");
+		error_msg(
+		    "no target: give FILE:FUNCTION, FILE or DIRECTORY (see perfinject --help)");
 		return EXIT_USAGE;
 	}
 	if (root) {

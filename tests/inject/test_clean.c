@@ -441,7 +441,8 @@ Test(errors, outside_root_symlink_and_usage)
 	cr_expect_eq(lines(r.err), 1, "%s", r.err);
 	tl_result_free(&r);
 	cr_assert_eq(run(dir, &r, "--frobnicate", NULL, NULL), 2);
-	cr_expect_str_eq(r.err, "perfinject: unknown option --frobnicate (see perfinject --help)\n");
+	cr_expect_str_eq(r.err,
+			 "perfinject: unknown option --frobnicate (see perfinject --help)\n");
 	tl_result_free(&r);
 	tl_rm_rf(dir);
 }
