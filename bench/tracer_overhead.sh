@@ -103,8 +103,22 @@ printf '\n%-36s %10s %12s\n' "64 threads, CPU-bound, oversubscribed" "median s" 
 printf '%-36s %10.4f %12s\n' "bare" "${med[bare64]}" "1.000x"
 printf '%-36s %10.4f %11sx\n' "perftrace -F 100" "${med[pt64]}" "$(ratio "${med[pt64]}" "${med[bare64]}")"
 
-# perftrace report on >= 100,000 samples: 100 sleeping threads at 250 Hz for 4 s
-"$PT" record -q -F 250 -o "$tmp/big.ptrace" -- "$W" sleep 100 4 >/dev/null
+# what perftrace reports of its own cost per sample (the workload at 1000 Hz)
+"$PT" record -q -F 1000 -o "$tmp/cost.ptrace" -- "$W" cpu 1 "$UNITS" >/dev/null
+"$PT" report -i "$tmp/cost.ptrace" --format json -o "$tmp/cost.json"
+field() { # field OBJECT KEY: a number inside "OBJECT": { ... } of the report
+	awk -v o="\"$1\":" -v k="\"$2\":" '$1 == o {in_o = 1} in_o && $1 == k {gsub(/,/, "", $2); print $2; exit}' \
+		"$tmp/cost.json"
+}
+printf '\n%-36s median %s us, p99 %s us; perftrace'"'"'s own part: median %s us, p99 %s us\n' \
+	"each sample held its thread" \
+	"$(awk -v v="$(field stop_ns median)" 'BEGIN {printf "%.1f", v / 1000}')" \
+	"$(awk -v v="$(field stop_ns p99)" 'BEGIN {printf "%.1f", v / 1000}')" \
+	"$(awk -v v="$(field hold_ns median)" 'BEGIN {printf "%.1f", v / 1000}')" \
+	"$(awk -v v="$(field hold_ns p99)" 'BEGIN {printf "%.1f", v / 1000}')"
+
+# perftrace report on >= 100,000 samples: 100 sleeping threads at 250 Hz for 5 s
+"$PT" record -q -F 250 -o "$tmp/big.ptrace" -- "$W" sleep 100 5 >/dev/null
 "$PT" report -i "$tmp/big.ptrace" --format json -o "$tmp/big.json"
 n=$(grep -m1 -o '"samples":[[:space:]]*[0-9]*' "$tmp/big.json" | grep -o '[0-9]*$')
 for fmt in json text folded; do
