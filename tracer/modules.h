@@ -53,11 +53,11 @@ struct vmas {
 };
 
 /*
- * Reads /proc/pid/maps into *out (replacing what it held), opening new modules
- * as needed; the vdso is copied out of the target's memory once.
- * Returns 0 or -errno (-ESRCH: the process is gone).
+ * Reads /proc/TID/maps (tid: any live thread of the process) into *out
+ * (replacing what it held), opening new modules as needed; the vdso is copied
+ * out of the target's memory once.  Returns 0 or -errno (-ESRCH: gone).
  */
-int vmas_load(struct vmas *out, pid_t pid);
+int vmas_load(struct vmas *out, pid_t tid);
 void vmas_free(struct vmas *m);
 /* The mapping containing addr, or NULL. */
 const struct vma *vmas_find(const struct vmas *m, uint64_t addr);

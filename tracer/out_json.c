@@ -238,6 +238,26 @@ int report_json(FILE *f, struct profile *p, struct agg *a, const struct report_o
 	cJSON_AddStringToObject(root, "mode", p->hdr.flags & TF_F_LAUNCH ? "launch" : "attach");
 	cJSON_AddBoolToObject(root, "floor", !!(p->hdr.flags & TF_F_FLOOR));
 	cJSON_AddNumberToObject(root, "requested_hz", p->hdr.hz);
+	/* how the launched command ended, as perftrace's own exit status also says */
+	{
+		cJSON *c = cJSON_AddObjectToObject(root, "command");
+		int wst = p->end.exit_status,
+		    known = !p->truncated && (p->hdr.flags & TF_F_LAUNCH) && wst != -1;
+
+		if (known && WIFEXITED(wst))
+			cJSON_AddNumberToObject(c, "exit_status", WEXITSTATUS(wst));
+		else
+			cJSON_AddNullToObject(c, "exit_status");
+		if (known && WIFSIGNALED(wst))
+			cJSON_AddNumberToObject(c, "exit_signal", WTERMSIG(wst));
+		else
+			cJSON_AddNullToObject(c, "exit_signal");
+		cJSON_AddStringToObject(c, "end",
+					p->truncated			 ? "unknown"
+					: p->end.reason == TFE_SIGNALLED ? "perftrace stopped"
+					: p->end.reason == TFE_DURATION	 ? "duration elapsed"
+									 : "exited");
+	}
 	cJSON_AddNumberToObject(root, "sample_period_ns", (double)(uint64_t)(a->period_ns + 0.5));
 	cJSON_AddNumberToObject(root, "duration_ns", (double)a->duration_ns);
 	cJSON_AddNumberToObject(root, "samples", (double)a->samples);

@@ -634,6 +634,8 @@ int trace_record(const struct record_opts *o)
 	if (o->duration_s > 0)
 		deadline = mono_ns() + (uint64_t)(o->duration_s * 1e9);
 	run_loop(s, deadline);
+	if (s->stop_requested && s->end_reason == TFE_EXITED)
+		s->end_reason = TFE_SIGNALLED; /* the command ended of the SIGTERM we sent */
 	if (s->nlive > 0)
 		detach_all(s);
 	write_end(s);

@@ -204,7 +204,11 @@ int restart_call(struct tthread *t, struct user_regs_struct *r, int same);
 void sample_fixup_only(struct session *s, struct tthread *t, int same);
 /* Frees the interned wait targets. */
 void waits_free(struct session *s);
-/* Writes the TF_MAPS_RESET/TF_MAP (and new TF_MODULE) records of p. */
-int proc_load_maps(struct session *s, struct tproc *p);
+/*
+ * Reads p's mappings through its thread via (/proc/VIA/maps: a leader that
+ * exited has none left) and writes the TF_MAPS_RESET/TF_MAP (and new
+ * TF_MODULE) records.
+ */
+int proc_load_maps(struct session *s, struct tproc *p, pid_t via);
 
 #endif

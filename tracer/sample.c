@@ -155,10 +155,10 @@ static uint64_t maps_digest(const struct vmas *m)
 	return h;
 }
 
-int proc_load_maps(struct session *s, struct tproc *p)
+int proc_load_maps(struct session *s, struct tproc *p, pid_t via)
 {
 	uint32_t pid = p->pid;
-	int err = vmas_load(&p->vmas, p->pid);
+	int err = vmas_load(&p->vmas, via);
 	uint64_t digest;
 
 	p->maps_ns = mono_ns();
@@ -305,12 +305,12 @@ void sample_commit(struct session *s, uint64_t resumed_ns)
 	}
 	s->pcs[0] = c->regs.rip;
 	if (!p->maps_ok)
-		proc_load_maps(s, p);
+		proc_load_maps(s, p, t->tid);
 	if (s->o->floor) {
 		/* no stack, no classification: only where the thread was */
 		if (!pcs_mapped(p, s->pcs, 1) &&
 		    (p->maps_changed || resumed_ns - p->maps_ns > MAPS_RELOAD_NS))
-			proc_load_maps(s, p);
+			proc_load_maps(s, p, t->tid);
 	} else {
 		n = unwind(s, p, &truncated);
 		/*
@@ -321,9 +321,10 @@ void sample_commit(struct session *s, uint64_t resumed_ns)
 		 */
 		if ((truncated == 2 || !pcs_mapped(p, s->pcs, n)) &&
 		    (p->maps_changed || resumed_ns - p->maps_ns > MAPS_RELOAD_NS) &&
-		    proc_load_maps(s, p) == 0)
+		    proc_load_maps(s, p, t->tid) == 0)
 			n = unwind(s, p, &truncated);
-		waits_classify(p->pid, &c->regs, !!(c->flags & TFS_IN_SYSCALL), &wi);
+		/* through the thread itself: a leader that exited has no fds or maps left */
+		waits_classify(t->tid, &c->regs, !!(c->flags & TFS_IN_SYSCALL), &wi);
 		rec.state = wi.state;
 		if (wi.target[0])
 			rec.wait_id = intern_wait(s, wi.state, wi.target);

@@ -16,8 +16,10 @@ struct wait_info {
 };
 
 /*
- * Classifies a sample.  in_syscall: the thread stopped inside a system call
- * (orig_rax >= 0).  Never fails: what cannot be found out is left generic.
+ * Classifies a sample of thread pid (a tid: /proc is read through the thread,
+ * whose fds and network namespace are its process's).  in_syscall: it stopped
+ * inside a system call (orig_rax >= 0).  Never fails: what cannot be found
+ * out is left generic.
  */
 void waits_classify(pid_t pid, const struct user_regs_struct *r, int in_syscall,
 		    struct wait_info *out);

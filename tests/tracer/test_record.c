@@ -32,6 +32,8 @@ Test(record, exit_status_and_output_pass_through)
 	cr_assert(cJSON_IsTrue(cJSON_GetObjectItem(rep, "complete")));
 	cr_assert_eq(cJSON_GetArraySize(cJSON_GetObjectItem(rep, "processes")), 1);
 	cr_assert_eq(tt_num(tl_json_at(rep, "processes[0]"), "exit_status"), 7);
+	cr_assert_eq(tl_json_num(rep, "command.exit_status"), 7);
+	cr_assert_str_eq(tl_json_str(rep, "command.end"), "exited");
 	cr_assert_str_eq(tl_json_str(rep, "processes[0].argv[1]"), "child");
 	cr_assert_gt(tt_num(tt_func(rep, "child_work"), "total_samples"), 40);
 	tl_rm_rf(dir);
@@ -172,6 +174,8 @@ Test(record, sigterm_stops_the_workload_as_perf_does)
 	rep = tt_report(file, dir);
 	cr_assert(cJSON_IsTrue(cJSON_GetObjectItem(rep, "complete")));
 	cr_assert_eq(tt_num(tl_json_at(rep, "processes[0]"), "exit_signal"), SIGTERM);
+	cr_assert_eq(tl_json_num(rep, "command.exit_signal"), SIGTERM);
+	cr_assert_str_eq(tl_json_str(rep, "command.end"), "perftrace stopped");
 	cr_assert_gt(tt_num(rep, "samples"), 20);
 	tl_rm_rf(dir);
 }
