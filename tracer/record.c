@@ -135,8 +135,12 @@ static void handle_new(struct session *s, struct tthread *t, int event)
 	if (ptrace(PTRACE_GETEVENTMSG, t->tid, 0, &tid) < 0 || !tid)
 		return;
 	/* Its first stop may have arrived before this event did. */
-	if (!thread_find(s, tid))
-		thread_add(s, tid, NULL);
+	if (!thread_find(s, tid)) {
+		struct tthread *n = thread_add(s, tid, NULL);
+
+		if (n)
+			n->flags |= TH_NEWBORN;
+	}
 }
 
 static void handle_exit(struct session *s, pid_t tid, int status)
@@ -174,12 +178,32 @@ static void handle_stop(struct session *s, pid_t tid, int status)
 	int sampled = 0;
 
 	if (!t) {
+		/* a thread or process born before its parent's event was seen */
 		t = thread_add(s, tid, NULL);
 		if (!t) {
 			ptrace(PTRACE_DETACH, tid, 0, 0);
 			return;
 		}
+		t->flags |= TH_NEWBORN;
 	}
+	if ((t->flags & TH_NEWBORN) && event == PTRACE_EVENT_STOP && sig == SIGTRAP) {
+		/*
+		 * Its birth stop: it has not run yet, so there is nothing to
+		 * sample, and the ticks it waited for us are not its own.
+		 */
+		t->flags &= ~TH_NEWBORN;
+		if (t->flags & TH_INTERRUPTED) {
+			t->flags &= ~TH_INTERRUPTED;
+			s->inflight--;
+		}
+		t->missed = 0;
+		t->due_ns = first_due(s);
+		if (t->heap_idx < s->nheap)
+			heap_down(s, t->heap_idx);
+		resume(t, 0);
+		return;
+	}
+	t->flags &= ~TH_NEWBORN;
 	if (t->flags & TH_DETACHING) {
 		if (event == 0 && sig == (SIGTRAP | 0x80)) {
 			if (t->rs_track == RS_IN_CALL)

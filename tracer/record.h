@@ -60,6 +60,7 @@ enum {
 	TH_GROUP_STOP = 1 << 1,	 /* in a job-control stop (PTRACE_LISTEN) */
 	TH_DETACHING = 1 << 2,
 	TH_GONE = 1 << 3, /* dead, its exit not reported yet (a leader waiting for its threads) */
+	TH_NEWBORN = 1 << 4, /* auto-attached at its birth: its first stop comes before it ran */
 };
 
 struct tthread {
@@ -159,6 +160,8 @@ void proc_end(struct session *s, struct tproc *p, int status);
 void proc_write_record(struct session *s, struct tproc *p);
 /* The heap entry at i moved later: restore the order. */
 void heap_down(struct session *s, size_t i);
+/* When a thread that starts now is first due: uniform within a period. */
+uint64_t first_due(struct session *s);
 /* A jittered interval: uniform in [0.5, 1.5) periods. */
 uint64_t next_interval(struct session *s);
 

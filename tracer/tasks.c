@@ -108,6 +108,11 @@ static void heap_remove(struct session *s, struct tthread *t)
 	t->heap_idx = (size_t)-1;
 }
 
+uint64_t first_due(struct session *s)
+{
+	return mono_ns() + (uint64_t)(s->period_ns * rnd(s));
+}
+
 uint64_t next_interval(struct session *s)
 {
 	return (uint64_t)(s->period_ns * (0.5 + rnd(s)));
@@ -294,7 +299,7 @@ struct tthread *thread_add(struct session *s, pid_t tid, struct tproc *p)
 	s->threads[h] = t;
 	p->nthreads++;
 	s->nlive++;
-	t->due_ns = mono_ns() + (uint64_t)(s->period_ns * rnd(s));
+	t->due_ns = first_due(s);
 	if (p->exec_seen)
 		thread_write_record(s, t);
 	heap_push(s, t);
