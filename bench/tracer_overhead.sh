@@ -61,6 +61,7 @@ configs=(bare pt100 pt1000 floor1000)
 [ $have_perf -eq 1 ] && configs+=(perf100 perf1000)
 declare -A times
 echo "perftrace overhead: $ROUNDS interleaved rounds, medians of the workload's own time"
+echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg) ($(nproc) CPUs; other work on the machine shows in every figure)"
 run bare 1 >/dev/null # warm-up
 for ((r = 0; r < ROUNDS; r++)); do
 	for c in "${configs[@]}"; do
@@ -132,3 +133,4 @@ for fmt in json text folded; do
 	printf 'perftrace report --format %-7s on %s samples: %.3f s (median of 3)\n' "$fmt" "$n" \
 		"$(printf '%s\n' "${rt[@]}" | median)"
 done
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
