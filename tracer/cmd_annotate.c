@@ -313,7 +313,8 @@ int cmd_annotate(int argc, char **argv)
 	FILE *out;
 	int c, err;
 
-	while ((c = getopt_long(argc, argv, "i:o:h", longopts, NULL)) != -1) {
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":i:o:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'i':
 			input = optarg;
@@ -324,8 +325,14 @@ int cmd_annotate(int argc, char **argv)
 		case 'h':
 			fputs(usage_text, stdout);
 			return 0;
+		case ':':
+			error_msg("option '%s' needs a value (see perftrace annotate --help)",
+				  argv[optind - 1]);
+			return EXIT_USAGE;
 		default:
-			fputs(usage_text, stderr);
+			/* getopt stays quiet (opterr = 0): one line in our own words */
+			error_msg("unknown option '%s' (see perftrace annotate --help)",
+				  argv[optind - 1]);
 			return EXIT_USAGE;
 		}
 	}

@@ -67,7 +67,8 @@ int cmd_record(int argc, char **argv)
 	char *end;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "+F:o:p:d:qh", longopts, NULL)) != -1) {
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+:F:o:p:d:qh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'F':
 			o.hz = parse_num(optarg, "rate", 1, 10000);
@@ -104,8 +105,14 @@ int cmd_record(int argc, char **argv)
 		case 'h':
 			fputs(usage_text, stdout);
 			return 0;
+		case ':':
+			error_msg("option '%s' needs a value (see perftrace record --help)",
+				  argv[optind - 1]);
+			return EXIT_USAGE;
 		default:
-			fputs(usage_text, stderr);
+			/* getopt stays quiet (opterr = 0): one line in our own words */
+			error_msg("unknown option '%s' (see perftrace record --help)",
+				  argv[optind - 1]);
 			return EXIT_USAGE;
 		}
 	}
