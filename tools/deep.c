@@ -1,0 +1,218 @@
+/*
+ * Phase 3 step 1: one run under `perftrace record`, with the shim still
+ * preloaded, and its reports: the JSON profile we analyse, stacks.folded
+ * and the flame graph.  Also the level-2 escalation (perftrace annotate of
+ * the hotspot, by source line).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "error.h"
+#include "jget.h"
+#include "outfile.h"
+#include "phases.h"
+#include "trace.h"
+
+/* Runs `perftrace report` (or annotate) into out; 0 or -1. */
+static int tracer_tool(struct prof *p, char *const *args, const char *label)
+{
+	struct prof_run r;
+	char *saved = p->shim_lib;
+	int ret;
+
+	/* The reporting step is ours, not the target's: no shim there. */
+	p->shim_lib = NULL;
+	ret = prof_exec(p, &r, label, args);
+	p->shim_lib = saved;
+	if (ret == 0 && !run_ok(&r.st)) {
+		char *tail = run_tail(r.log, 3);
+
+		warning_msg("perftrace %s failed (%s): %s", args[1],
+			    run_status_str(&r.st, p->o.timeout_s), tail);
+		free(tail);
+		ret = -1;
+	}
+	prof_run_free(&r);
+	return ret;
+}
+
+static const char *refusal_reason(const char *tail)
+{
+	if (strstr(tail, "ptrace") &&
+	    (strstr(tail, "Operation not permitted") || strstr(tail, "EPERM") ||
+	     strstr(tail, "refused") || strstr(tail, "denied") || strstr(tail, "ptrace_scope")))
+		return "ptrace refused";
+	return NULL;
+}
+
+int phase_deep(struct prof *p)
+{
+	char hz[16], **argv;
+	int n = 0, ret;
+
+	if (!p->perftrace) {
+		p->trace_problem = xstrdup(p->o.no_trace ? "--no-trace given"
+							 : "perftrace not found beside perfprof");
+		return 0;
+	}
+	prof_progress(p, "phase 3 deep profile: perftrace record (%d Hz)", p->o.freq);
+	p->trace_file = out_path(p->raw_dir, "deep.ptrace");
+	snprintf(hz, sizeof(hz), "%d", p->o.freq);
+	for (n = 0; p->argv[n]; n++)
+		;
+	argv = calloc((size_t)n + 8, sizeof(char *));
+	if (!argv)
+		error_msg_and_die("out of memory");
+	argv[0] = p->perftrace;
+	argv[1] = "record";
+	argv[2] = "-F";
+	argv[3] = hz;
+	argv[4] = "-o";
+	argv[5] = p->trace_file;
+	argv[6] = "--";
+	for (int i = 0; i < n; i++)
+		argv[7 + i] = p->argv[i];
+	ret = prof_exec(p, &p->deep, "deep", argv);
+	free(argv);
+	if (ret < 0 && !p->deep.st.started) {
+		p->trace_problem =
+		    xasprintf("perftrace could not start: %s", strerror(p->deep.st.exec_errno));
+		error_msg("%s", p->trace_problem);
+		return 3;
+	}
+	p->have_deep = 1;
+	if (p->deep.st.interrupted)
+		return 130;
+	if (!run_ok(&p->deep.st)) {
+		char *tail = run_tail(p->deep.log, 5);
+		const char *why = refusal_reason(tail);
+		char *last = strrchr(tail, '\n') ? strrchr(tail, '\n') + 1 : tail;
+
+		if (why)
+			p->trace_problem = xasprintf("%s: %s", why, last);
+		else
+			p->trace_problem =
+			    xasprintf("the run under perftrace failed (%s): %s",
+				      run_status_str(&p->deep.st, p->o.timeout_s), last);
+		error_msg("deep profile impossible, %s; the map holds the baseline data only",
+			  p->trace_problem);
+		free(tail);
+		return 3;
+	}
+	metrics_from_run(&p->deep.m, &p->deep.st, &p->deep.shim, p->shim_problem, -1, NULL);
+	if (p->stats[M_WALL_MS].valid && p->stats[M_WALL_MS].median > 0)
+		p->tracer_overhead_pct = (p->deep.m.v[M_WALL_MS] - p->stats[M_WALL_MS].median) /
+					 p->stats[M_WALL_MS].median * 100.0;
+	{
+		char *json = out_path(p->raw_dir, "deep.trace.json");
+		char *args[] = {p->perftrace, "report", "-i", p->trace_file, "--format",
+				"json",	      "-o",	json, NULL};
+
+		if (tracer_tool(p, args, "report json") == 0)
+			p->trace = jload(json, NULL);
+		if (!p->trace) {
+			p->trace_problem =
+			    xstrdup("perftrace report --format json gave no profile");
+			free(json);
+			return 3;
+		}
+		free(json);
+	}
+	trace_index(p);
+	return 0;
+}
+
+int deep_export(struct prof *p, const char *format, const char *dest_name, char **text);
+
+/* Has perftrace render format into raw/, then copies it to the output
+ * directory safely.  *text gets the contents when text != NULL.  0 or -1. */
+int deep_export(struct prof *p, const char *format, const char *dest_name, char **text)
+{
+	char *tmp, *dest, *data = NULL, label[40];
+	size_t len = 0;
+	int ret = -1;
+
+	if (!p->trace_file || !p->trace)
+		return -1;
+	tmp = xasprintf("%s/deep.%s", p->raw_dir, format);
+	dest = out_path(p->out_dir, dest_name);
+	snprintf(label, sizeof(label), "report %s", format);
+	{
+		char *args[] = {p->perftrace,	"report", "-i", p->trace_file, "--format",
+				(char *)format, "-o",	  tmp,	NULL};
+
+		if (tracer_tool(p, args, label) < 0)
+			goto out;
+	}
+	{
+		FILE *f = fopen(tmp, "re");
+		struct strbuf_local {
+			char *b;
+			size_t n;
+		} s = {NULL, 0};
+
+		if (!f)
+			goto out;
+		{
+			char buf[65536];
+			size_t k;
+
+			while ((k = fread(buf, 1, sizeof(buf), f)) > 0) {
+				char *nb = realloc(s.b, s.n + k + 1);
+
+				if (!nb)
+					error_msg_and_die("out of memory");
+				s.b = nb;
+				memcpy(s.b + s.n, buf, k);
+				s.n += k;
+				s.b[s.n] = 0;
+			}
+		}
+		fclose(f);
+		data = s.b;
+		len = s.n;
+	}
+	if (!data)
+		goto out;
+	if (out_write(dest, data, len) < 0)
+		goto out;
+	ret = 0;
+	if (text) {
+		*text = data;
+		data = NULL;
+	}
+out:
+	free(data);
+	free(tmp);
+	free(dest);
+	return ret;
+}
+
+int deep_annotate(struct prof *p, const char *function, char **text);
+
+/* Level 2 of the seed's hierarchy: per-line shares of one function. */
+int deep_annotate(struct prof *p, const char *function, char **text)
+{
+	char *tmp = xasprintf("%s/annotate.txt", p->raw_dir);
+	int ret = -1;
+	char *args[] = {p->perftrace, "annotate", "-i", p->trace_file, (char *)function, NULL};
+	struct prof_run r;
+	char *saved = p->shim_lib;
+
+	*text = NULL;
+	if (!p->trace_file) {
+		free(tmp);
+		return -1;
+	}
+	p->shim_lib = NULL;
+	if (prof_exec(p, &r, "annotate", args) == 0 && run_ok(&r.st)) {
+		*text = run_tail(r.log, 400);
+		ret = 0;
+	}
+	p->shim_lib = saved;
+	prof_run_free(&r);
+	free(tmp);
+	return ret;
+}
