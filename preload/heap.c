@@ -1,0 +1,274 @@
+/*
+ * Heap accounting.  Counts and sizes go to the thread's slot without
+ * atomics.  Live bytes are measured in the allocator's usable size: each
+ * thread keeps its net change in TLS and folds it into the global figure
+ * once it passes FOLD_BYTES/threads, and the peak is taken at the folds, so
+ * the peak is exact within FOLD_BYTES (heap_peak_error).
+ *
+ * Allocation stacks are sampled as a Poisson process over allocated bytes
+ * with a mean distance of heap_sample_interval; see docs/shim-report.md for
+ * the unbiased estimates kept per site.
+ */
+#include <execinfo.h>
+#include <math.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+#define FOLD_BYTES 65536
+
+static int64_t fold_limit = FOLD_BYTES / 2;
+int shim_bt_ready;
+
+static void fold(int64_t v)
+{
+	struct shm_header *h = shim_shm;
+	int64_t live, peak;
+	uint32_t n;
+
+	shim_tls.heap_pending = 0;
+	live = __atomic_add_fetch(&h->heap_live, v, __ATOMIC_RELAXED);
+	peak = __atomic_load_n(&h->heap_peak, __ATOMIC_RELAXED);
+	while (live > peak && !__atomic_compare_exchange_n(&h->heap_peak, &peak, live, 1,
+							   __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+		;
+	n = __atomic_load_n(&h->nthreads_live, __ATOMIC_RELAXED);
+	fold_limit = FOLD_BYTES / 2 / (n ? n : 1);
+	if (fold_limit < 512)
+		fold_limit = 512;
+}
+
+static inline void pending(int64_t d)
+{
+	int64_t v = shim_tls.heap_pending + d;
+
+	if (likely(v < fold_limit && v > -fold_limit))
+		shim_tls.heap_pending = v;
+	else
+		fold(v);
+}
+
+void shim_heap_flush(void)
+{
+	if (shim_shm && shim_tls.heap_pending)
+		fold(shim_tls.heap_pending);
+}
+
+static inline unsigned bucket(size_t size)
+{
+	unsigned b = size <= 1 ? 0 : 64 - (unsigned)__builtin_clzll((unsigned long long)size - 1);
+
+	return b < SHM_HIST_BUCKETS ? b : SHM_HIST_BUCKETS - 1;
+}
+
+static uint64_t rng_next(void)
+{
+	uint64_t x = shim_tls.rng;
+
+	x ^= x >> 12;
+	x ^= x << 25;
+	x ^= x >> 27;
+	shim_tls.rng = x;
+	return x * 0x2545f4914f6cdd1dULL;
+}
+
+static int64_t draw(uint64_t interval)
+{
+	double u = ((double)(rng_next() >> 11) + 1.0) / 9007199254740993.0; /* (0, 1] */
+
+	return (int64_t)(-log(u) * (double)interval) + 1;
+}
+
+static void spin_lock(uint32_t *l)
+{
+	while (__atomic_exchange_n(l, 1, __ATOMIC_ACQUIRE))
+		while (__atomic_load_n(l, __ATOMIC_RELAXED))
+			__builtin_ia32_pause();
+}
+
+static void spin_unlock(uint32_t *l)
+{
+	__atomic_store_n(l, 0, __ATOMIC_RELEASE);
+}
+
+static int module_covers(struct shm_header *h, uint64_t a)
+{
+	struct shm_module *m = shm_modules(h);
+
+	for (uint32_t i = 0; i < h->nmodules; i++)
+		if (a >= m[i].start && a < m[i].end)
+			return 1;
+	return 0;
+}
+
+static uint64_t hex(const char **pp)
+{
+	const char *p = *pp;
+	uint64_t v = 0;
+
+	for (;; p++) {
+		unsigned c = (unsigned char)*p;
+
+		if (c >= '0' && c <= '9')
+			v = v * 16 + c - '0';
+		else if (c >= 'a' && c <= 'f')
+			v = v * 16 + c - 'a' + 10;
+		else
+			break;
+	}
+	*pp = p;
+	return v;
+}
+
+/* Appends the executable mappings of /proc/self/maps not yet in the table. */
+static void modules_refresh(struct shm_header *h)
+{
+	static char buf[65536];
+	int fd = shim_open("/proc/self/maps", 0, 0);
+	ssize_t n;
+	char *line, *end;
+
+	if (fd < 0)
+		return;
+	n = shim_read_all(fd, buf, sizeof(buf) - 1);
+	shim_close(fd);
+	if (n <= 0)
+		return;
+	buf[n] = 0;
+	for (line = buf; *line; line = end + 1) {
+		const char *p = line;
+		uint64_t start, stop, off;
+		char *path;
+
+		end = strchr(line, '\n');
+		if (!end)
+			break;
+		*end = 0;
+		start = hex(&p);
+		p++;
+		stop = hex(&p);
+		p++;
+		if (p[2] != 'x' || module_covers(h, start)) /* "r-xp" */
+			continue;
+		p += 5;
+		off = hex(&p);
+		path = strchr(p, '/');
+		if (!path)
+			path = strchr(p, '[');
+		if (h->nmodules >= SHM_MAX_MODULES)
+			break;
+		struct shm_module *m = &shm_modules(h)[h->nmodules];
+
+		m->start = start;
+		m->end = stop;
+		m->offset = off;
+		shim_strlcpy(m->path, path ? path : "", sizeof(m->path));
+		__atomic_store_n(&h->nmodules, h->nmodules + 1, __ATOMIC_RELEASE);
+	}
+}
+
+static void sample(size_t size)
+{
+	struct shm_header *h = shim_shm;
+	uint64_t interval = h->heap_sample_interval;
+	void *frames[SHM_HSITE_FRAMES + 3];
+	struct shm_hsite *t = shm_hsites(h);
+	double prob;
+	uint64_t hash = 1469598103934665603ULL;
+	int n, skip = 2;
+
+	if (!interval) {
+		shim_tls.sample_left = INT64_MAX;
+		return;
+	}
+	if (!shim_tls.rng) {
+		shim_tls.rng = ((uint64_t)shim_gettid() << 32) ^ now_tick() ^ 0x9e3779b97f4a7c15ULL;
+		shim_tls.sample_left += draw(interval);
+		if (shim_tls.sample_left > 0)
+			return;
+	}
+	while (shim_tls.sample_left <= 0)
+		shim_tls.sample_left += draw(interval);
+	if (!shim_bt_ready)
+		return;
+	n = backtrace(frames, (int)ARRAY_SIZE(frames));
+	if (n <= skip)
+		return;
+	for (int i = skip; i < n; i++)
+		hash = (hash ^ (uint64_t)(uintptr_t)frames[i]) * 1099511628211ULL;
+	prob = -expm1(-(double)size / (double)interval);
+	if (prob <= 0)
+		return;
+	spin_lock(&h->hsites_lock);
+	for (uint32_t probe = 0; probe < SHM_MAX_HSITES; probe++) {
+		struct shm_hsite *s = &t[(hash + probe) & (SHM_MAX_HSITES - 1)];
+
+		if (s->used && (s->hash != hash || s->nframes != (uint32_t)(n - skip)))
+			continue;
+		if (!s->used) {
+			s->hash = hash;
+			s->nframes = (uint32_t)(n - skip);
+			for (int i = skip; i < n; i++)
+				s->frames[i - skip] = (uint64_t)(uintptr_t)frames[i];
+			s->used = 1;
+		}
+		s->samples++;
+		s->sampled_bytes += size;
+		s->est_bytes += (uint64_t)((double)size / prob + 0.5);
+		s->est_allocs_milli += (uint64_t)(1000.0 / prob + 0.5);
+		for (int i = skip; i < n; i++)
+			if (!module_covers(h, (uint64_t)(uintptr_t)frames[i])) {
+				modules_refresh(h);
+				break;
+			}
+		spin_unlock(&h->hsites_lock);
+		return;
+	}
+	h->hsites_dropped++;
+	spin_unlock(&h->hsites_lock);
+}
+
+void shim_heap_alloc(void *p, size_t size)
+{
+	struct shm_thread *s = shim_slot();
+	size_t usable = real_malloc_usable_size(p);
+
+	cnt_add(s, &s->heap_allocs, 1);
+	cnt_add(s, &s->heap_bytes, size);
+	cnt_add(s, &s->hist[bucket(size)], 1);
+	pending((int64_t)usable);
+	shim_tls.sample_left -= (int64_t)size;
+	if (unlikely(shim_tls.sample_left <= 0))
+		sample(size);
+}
+
+void shim_heap_free(void *p)
+{
+	struct shm_thread *s = shim_slot();
+
+	cnt_add(s, &s->heap_frees, 1);
+	pending(-(int64_t)real_malloc_usable_size(p));
+}
+
+void shim_heap_realloc(size_t old_usable, void *p, size_t size)
+{
+	struct shm_thread *s = shim_slot();
+
+	cnt_add(s, &s->heap_reallocs, 1);
+	cnt_add(s, &s->heap_frees, 1);
+	pending(-(int64_t)old_usable);
+	shim_heap_alloc(p, size);
+}
+
+void shim_heap_init(void)
+{
+	void *f[4];
+
+	/* backtrace() loads libgcc_s on its first call: do it now, not inside malloc. */
+	ENTER();
+	backtrace(f, 4);
+	shim_bt_ready = 1;
+	LEAVE();
+}

@@ -1,0 +1,310 @@
+/*
+ * Exported process hooks: fork gives the child its own counter file, exec
+ * ends the image with its report (taken back if exec fails), _exit writes
+ * the report, and the signal-disposition calls keep the shim's fatal-signal
+ * handlers invisible (lifecycle.c).
+ *
+ * A vfork child runs on its parent's memory until it execs or exits; the
+ * assembly vfork in vfork.S marks the thread so that nothing it does is
+ * recorded into, or ends, its parent's image.
+ */
+#include <signal.h>
+#include <stdarg.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+static pid_t fork_common(pid_t (*fn)(void))
+{
+	pid_t r;
+	int e;
+
+	ENSURE_REAL();
+	if (!fn) {
+		errno = ENOSYS;
+		return -1;
+	}
+	if (!shim_on())
+		return fn();
+	ENTER();
+	r = fn();
+	e = errno;
+	if (r == 0)
+		shim_after_fork_child();
+	errno = e;
+	LEAVE();
+	return r;
+}
+
+HOOK(pid_t, fork, (void))
+{
+	ENSURE_REAL();
+	return fork_common(real_fork);
+}
+
+HOOK(pid_t, _Fork, (void))
+{
+	ENSURE_REAL();
+	return fork_common(real__Fork);
+}
+
+/* Called by vfork.S when the vfork syscall fails in the parent. */
+long shim_vfork_fail(long err);
+long shim_vfork_fail(long err)
+{
+	errno = (int)err;
+	return -1;
+}
+
+static int ours(void)
+{
+	return shim_on() && (pid_t)syscall(SYS_getpid) == shim_pid;
+}
+
+/* Ends the image before an exec; returns 1 if the exec must be undone on failure. */
+static int exec_begin(const char *target)
+{
+	return ours() && shim_finish(END_EXEC, 0, 0, target) == 0;
+}
+
+static void exec_failed(int begun)
+{
+	int e = errno;
+
+	if (begun)
+		shim_unfinish();
+	errno = e;
+}
+
+HOOK(int, execve, (const char *path, char *const argv[], char *const envp[]))
+{
+	int begun, r;
+
+	ENSURE_REAL();
+	begun = exec_begin(path);
+	r = real_execve(path, argv, envp);
+	exec_failed(begun);
+	return r;
+}
+
+HOOK(int, execv, (const char *path, char *const argv[]))
+{
+	int begun, r;
+
+	ENSURE_REAL();
+	begun = exec_begin(path);
+	r = real_execv(path, argv);
+	exec_failed(begun);
+	return r;
+}
+
+HOOK(int, execvp, (const char *file, char *const argv[]))
+{
+	int begun, r;
+
+	ENSURE_REAL();
+	begun = exec_begin(file);
+	r = real_execvp(file, argv);
+	exec_failed(begun);
+	return r;
+}
+
+HOOK(int, execvpe, (const char *file, char *const argv[], char *const envp[]))
+{
+	int begun, r;
+
+	ENSURE_REAL();
+	begun = exec_begin(file);
+	r = real_execvpe(file, argv, envp);
+	exec_failed(begun);
+	return r;
+}
+
+HOOK(int, fexecve, (int fd, char *const argv[], char *const envp[]))
+{
+	int begun, r;
+
+	ENSURE_REAL();
+	begun = exec_begin(argv && argv[0] ? argv[0] : "");
+	r = real_fexecve(fd, argv, envp);
+	exec_failed(begun);
+	return r;
+}
+
+HOOK(int, execveat, (int dirfd, const char *path, char *const argv[], char *const envp[], int fl))
+{
+	int begun, r;
+
+	ENSURE_REAL();
+	if (!real_execveat) {
+		errno = ENOSYS;
+		return -1;
+	}
+	begun = exec_begin(path);
+	r = real_execveat(dirfd, path, argv, envp, fl);
+	exec_failed(begun);
+	return r;
+}
+
+/* The execl family: collect the variadic arguments into an argv on the stack. */
+static size_t count_args(va_list ap)
+{
+	size_t n = 1;
+
+	while (va_arg(ap, char *))
+		n++;
+	return n;
+}
+
+#define COLLECT(argv, n, first, ap)                                                                \
+	do {                                                                                       \
+		argv[0] = (char *)(first);                                                         \
+		for (size_t i_ = 1; i_ <= n; i_++)                                                 \
+			argv[i_] = va_arg(ap, char *);                                             \
+	} while (0)
+
+HOOK(int, execl, (const char *path, const char *arg, ...))
+{
+	va_list ap;
+	size_t n;
+
+	va_start(ap, arg);
+	n = count_args(ap);
+	va_end(ap);
+	{
+		char *argv[n + 1];
+
+		va_start(ap, arg);
+		COLLECT(argv, n, arg, ap);
+		va_end(ap);
+		return hook_execv(path, argv);
+	}
+}
+
+HOOK(int, execlp, (const char *file, const char *arg, ...))
+{
+	va_list ap;
+	size_t n;
+
+	va_start(ap, arg);
+	n = count_args(ap);
+	va_end(ap);
+	{
+		char *argv[n + 1];
+
+		va_start(ap, arg);
+		COLLECT(argv, n, arg, ap);
+		va_end(ap);
+		return hook_execvp(file, argv);
+	}
+}
+
+HOOK(int, execle, (const char *path, const char *arg, ...))
+{
+	va_list ap;
+	size_t n;
+
+	va_start(ap, arg);
+	n = count_args(ap);
+	va_end(ap);
+	{
+		char *argv[n + 1];
+		char *const *envp;
+
+		va_start(ap, arg);
+		COLLECT(argv, n, arg, ap);
+		envp = va_arg(ap, char *const *);
+		va_end(ap);
+		return hook_execve(path, argv, envp);
+	}
+}
+
+HOOK(void, _exit, (int status))
+{
+	ENSURE_REAL();
+	if (ours())
+		shim_finish(END_EXIT, status, 0, NULL);
+	if (real__exit)
+		real__exit(status);
+	syscall(SYS_exit_group, status);
+	__builtin_unreachable();
+}
+
+HOOK(void, _Exit, (int status))
+{
+	ENSURE_REAL();
+	if (ours())
+		shim_finish(END_EXIT, status, 0, NULL);
+	if (real__Exit)
+		real__Exit(status);
+	syscall(SYS_exit_group, status);
+	__builtin_unreachable();
+}
+
+HOOK(void, quick_exit, (int status))
+{
+	ENSURE_REAL();
+	/* at_quick_exit handlers run after this; their I/O is not in the report. */
+	if (ours())
+		shim_finish(END_EXIT, status, 0, NULL);
+	real_quick_exit(status);
+	__builtin_unreachable();
+}
+
+HOOK(int, sigaction, (int sig, const struct sigaction *act, struct sigaction *old))
+{
+	ENSURE_REAL();
+	if (!shim_signal_owned(sig))
+		return real_sigaction(sig, act, old);
+	if (act && act->sa_handler != SIG_DFL) {
+		struct sigaction prev;
+		int r;
+
+		shim_signal_query(sig, &prev);
+		r = real_sigaction(sig, act, NULL);
+		if (r == 0) {
+			shim_signal_set(sig, act);
+			if (old)
+				*old = prev;
+		}
+		return r;
+	}
+	if (old)
+		shim_signal_query(sig, old);
+	return 0;
+}
+
+static sighandler_t signal_common(sighandler_t (*fn)(int, sighandler_t), int sig, sighandler_t h)
+{
+	sighandler_t r;
+
+	if (!shim_signal_owned(sig))
+		return fn(sig, h);
+	if (h == SIG_DFL)
+		return SIG_DFL;
+	r = fn(sig, h);
+	if (r == SIG_ERR)
+		return r;
+	shim_signal_set(sig, NULL);
+	return SIG_DFL;
+}
+
+HOOK(sighandler_t, signal, (int sig, sighandler_t h))
+{
+	ENSURE_REAL();
+	return signal_common(real_signal, sig, h);
+}
+
+HOOK(sighandler_t, sysv_signal, (int sig, sighandler_t h))
+{
+	ENSURE_REAL();
+	return signal_common(real_sysv_signal, sig, h);
+}
+
+HOOK(sighandler_t, bsd_signal, (int sig, sighandler_t h))
+{
+	ENSURE_REAL();
+	return signal_common(real_bsd_signal, sig, h);
+}

@@ -1,0 +1,178 @@
+/*
+ * The shim's internal API: what the hook files (hooks_*.c) call, and the
+ * state they share.  Nothing here is visible outside libperfshim.so.
+ *
+ * Every hook follows one pattern (see hooks_io.c): make sure the real
+ * function is resolved; if the shim is off, or this thread is already inside
+ * the shim, call the real function and return; otherwise call it, then
+ * record what it did through the shim_* functions below, with errno kept.
+ */
+#ifndef PERFSHIM_INTERNAL_H
+#define PERFSHIM_INTERNAL_H
+
+#include <errno.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+
+#include "compiler.h"
+#include "clock.h"
+#include "layout.h"
+#include "real.h"
+
+#define SHIM_EXPORT __attribute__((visibility("default")))
+
+/* Defines the exported hook `name` as the C function hook_<name>. */
+#define HOOK(ret, name, args) SHIM_EXPORT ret hook_##name args __asm__(#name); ret hook_##name args
+
+#define SPAN_STACK 256
+
+struct span_frame {
+	uint32_t site;
+	uint32_t pad;
+	uint64_t start;
+	uint64_t child; /* inclusive time of spans nested in this one */
+};
+
+/* Per-thread state (initial-exec TLS: a fixed offset from %fs, no call). */
+struct shim_tls {
+	int busy;	 /* inside the shim: hooks pass through */
+	int in_resolve;	 /* inside shim_resolve() */
+	int vfork_child; /* running as a vfork child on its parent's stack */
+	int dead;	 /* slot released at thread exit */
+	struct shm_thread *slot;
+	unsigned slot_idx;
+	int64_t heap_pending; /* usable bytes not yet folded into the global live count */
+	int64_t sample_left;  /* bytes until the next sampled allocation */
+	uint64_t rng;
+	unsigned span_depth;
+	struct span_frame spans[SPAN_STACK];
+};
+
+/* vfork.S writes vfork_child at this offset. */
+_Static_assert(offsetof(struct shim_tls, vfork_child) == 8, "vfork.S offset");
+
+extern __thread struct shim_tls shim_tls __attribute__((tls_model("initial-exec")));
+
+enum shim_state { SHIM_UNINIT, SHIM_INITING, SHIM_ACTIVE, SHIM_OFF };
+extern int shim_state;
+extern struct shm_header *shim_shm;
+extern pid_t shim_pid;
+
+/* Starts the shim if PERFSHIM_OUT is set (idempotent); returns 1 if active. */
+int shim_init(void);
+
+/*
+ * 1 if this call should be recorded: the shim is active and the thread is
+ * not already inside it.  The inline fast path of every hook.
+ */
+static inline int shim_on(void)
+{
+	if (likely(shim_state == SHIM_ACTIVE))
+		return !shim_tls.busy && !shim_tls.vfork_child;
+	if (shim_state == SHIM_UNINIT)
+		return shim_init() && !shim_tls.busy && !shim_tls.vfork_child;
+	return 0;
+}
+
+/* The calling thread's counter slot (claims one on first use). */
+struct shm_thread *shim_slot_claim(void);
+static inline struct shm_thread *shim_slot(void)
+{
+	struct shm_thread *s = shim_tls.slot;
+
+	return likely(s != NULL) ? s : shim_slot_claim();
+}
+
+/* Adds to a slot counter; the shared overflow slot needs atomics. */
+static inline void cnt_add(struct shm_thread *s, uint64_t *field, uint64_t v)
+{
+	if (likely(s->state == 1))
+		*field += v;
+	else
+		__atomic_fetch_add(field, v, __ATOMIC_RELAXED);
+}
+
+static inline void atomic_add(uint64_t *field, uint64_t v)
+{
+	__atomic_fetch_add(field, v, __ATOMIC_RELAXED);
+}
+
+#define ENTER() (shim_tls.busy++)
+#define LEAVE() (shim_tls.busy--)
+
+/* shm.c */
+int shim_shm_create(pid_t pid, pid_t ppid, struct shm_header *parent);
+void shim_slot_release(void);
+void shim_after_fork_child(void);
+/* Ends the image: writes the JSON report; returns 0 or -errno. */
+int shim_finish(int reason, int status, int sig, const char *exec_target);
+/* Undoes shim_finish(END_EXEC) after a failed exec. */
+void shim_unfinish(void);
+
+/* fdtab.c: descriptor classification. */
+struct shm_fd *shim_fd(int fd); /* NULL when fd is out of range */
+struct shm_fd *shim_fd_classified(int fd);
+void shim_fd_opened_file(int fd, int dirfd, const char *path);
+void shim_fd_opened(int fd, int kind);
+void shim_fd_socket(int fd, int domain, int type);
+void shim_fd_closed(int fd);
+void shim_fd_dup(int oldfd, int newfd);
+void shim_fd_close_range(unsigned first, unsigned last);
+void shim_io_unget(int fd);
+/* Bytes moved by inline stdio code, with no call (stdio_track.c). */
+void shim_io_inline(int fd, int is_read, ssize_t bytes);
+void shim_cwd_changed(void);
+uint32_t shim_file_index(const char *abspath);
+int shim_format_addr(const struct sockaddr *sa, socklen_t len, char *out, size_t cap,
+		     int *transport, int *pclass);
+struct shm_peer *shim_peer(uint32_t idx);
+uint32_t shim_peer_index(const char *addr, int transport, int role, int pclass);
+void shim_listen_add(int fd);
+int shim_kind_of(const struct shm_fd *f);
+
+/* io.c: recording I/O. */
+void shim_io_read(int fd, const void *buf, ssize_t r, uint64_t t0, uint64_t t1, int stdio);
+void shim_io_write(int fd, const void *buf, size_t buflen, ssize_t r, uint64_t t0, uint64_t t1,
+		   int stdio);
+void shim_io_readv(int fd, const struct iovec *iov, int n, ssize_t r, uint64_t t0, uint64_t t1);
+void shim_io_writev(int fd, const struct iovec *iov, int n, ssize_t r, uint64_t t0, uint64_t t1);
+void shim_io_sendto(int fd, const void *buf, size_t len, ssize_t r, const struct sockaddr *to,
+		    socklen_t tolen, uint64_t t0, uint64_t t1);
+void shim_io_poll(uint64_t t0, uint64_t t1);
+void shim_net_connect(int fd, const struct sockaddr *sa, socklen_t len, int ret, int err,
+		      uint64_t t0, uint64_t t1);
+void shim_net_accept(int lfd, int fd);
+void shim_net_connected_check(int fd, uint64_t t);
+void shim_dns(int failed, uint64_t t0, uint64_t t1);
+void shim_file_flush_pending(struct shm_thread *s);
+
+/* heap.c */
+void shim_heap_alloc(void *p, size_t size);
+void shim_heap_free(void *p);
+void shim_heap_realloc(size_t old_usable, void *p, size_t size);
+void shim_heap_flush(void);
+void shim_heap_init(void);
+
+/* lock.c */
+void shim_lock_wait(uint64_t t0, uint64_t t1);
+
+/* lifecycle.c */
+void shim_signals_install(void);
+void shim_signal_query(int sig, struct sigaction *old);
+int shim_signal_owned(int sig);
+void shim_signal_set(int sig, const struct sigaction *act);
+
+/* Raw system calls, so the shim never re-enters its own hooks. */
+long shim_sys(long nr, ...);
+int shim_open(const char *path, int flags, int mode);
+ssize_t shim_read_all(int fd, char *buf, size_t cap);
+int shim_write_all(int fd, const char *buf, size_t len);
+int shim_close(int fd);
+pid_t shim_gettid(void);
+size_t shim_strlcpy(char *dst, const char *src, size_t cap);
+uint32_t shim_hash(const char *s);
+
+#endif

@@ -1,0 +1,282 @@
+/*
+ * The life of the shim in a process: start (on the first call, from the
+ * initial environment), the constructor's libc-dependent setup, the end of
+ * the image on exit, and the fatal-signal handlers that write the report
+ * when a catchable signal kills the process.
+ *
+ * The exit report is written from an on_exit() handler registered by our
+ * constructor.  Preloaded libraries are initialised before
+ * __libc_start_main registers the dynamic linker's destructor pass, so our
+ * handler runs after every destructor and atexit handler, and just before
+ * stdio's final flush, which it performs itself (the same flush, in the same
+ * order, a moment earlier) so the kernel's I/O counters are complete.
+ */
+#include <cpuid.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "internal.h"
+#include "stdio_track.h"
+
+int shim_state = SHIM_UNINIT;
+int shim_use_tsc;
+extern char shim_dir[4096];
+void shim_slot_key_init(void);
+
+int shim_tsc_usable(void)
+{
+	unsigned a, b, c, d;
+	char src[64];
+	int fd;
+	ssize_t n;
+
+	if (!__get_cpuid(0x80000007, &a, &b, &c, &d) || !(d & (1u << 8)))
+		return 0;
+	fd = shim_open("/sys/devices/system/clocksource/clocksource0/current_clocksource", O_RDONLY, 0);
+	if (fd < 0)
+		return 0;
+	n = shim_read_all(fd, src, sizeof(src) - 1);
+	shim_close(fd);
+	return n >= 3 && !memcmp(src, "tsc", 3) && (n == 3 || src[3] == '\n');
+}
+
+/* Values of our variables in the initial environment (/proc/self/environ). */
+struct env {
+	char out[4096];
+	char heap_sample[32];
+	char signals[8];
+};
+
+static void env_take(struct env *e, const char *entry, size_t len)
+{
+	static const struct {
+		const char *name;
+		size_t off, cap;
+	} vars[] = {
+		{"PERFSHIM_OUT=", offsetof(struct env, out), sizeof(((struct env *)0)->out)},
+		{"PERFSHIM_HEAP_SAMPLE=", offsetof(struct env, heap_sample),
+		 sizeof(((struct env *)0)->heap_sample)},
+		{"PERFSHIM_SIGNALS=", offsetof(struct env, signals), sizeof(((struct env *)0)->signals)},
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(vars); i++) {
+		size_t nl = strlen(vars[i].name);
+
+		if (len >= nl && !memcmp(entry, vars[i].name, nl)) {
+			char *dst = (char *)e + vars[i].off;
+			size_t n = len - nl;
+
+			if (n >= vars[i].cap)
+				n = 0; /* too long to be ours: ignore */
+			memcpy(dst, entry + nl, n);
+			dst[n] = 0;
+		}
+	}
+}
+
+static int env_read(struct env *e)
+{
+	char buf[8192], entry[4200];
+	size_t elen = 0;
+	int fd = shim_open("/proc/self/environ", O_RDONLY, 0);
+
+	memset(e, 0, sizeof(*e));
+	if (fd < 0) {
+		const char *v = getenv("PERFSHIM_OUT");
+
+		if (!v)
+			return -ENOENT;
+		shim_strlcpy(e->out, v, sizeof(e->out));
+		v = getenv("PERFSHIM_HEAP_SAMPLE");
+		shim_strlcpy(e->heap_sample, v ? v : "", sizeof(e->heap_sample));
+		v = getenv("PERFSHIM_SIGNALS");
+		shim_strlcpy(e->signals, v ? v : "", sizeof(e->signals));
+		return 0;
+	}
+	for (;;) {
+		ssize_t n = syscall(SYS_read, fd, buf, sizeof(buf));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		for (ssize_t i = 0; i < n; i++) {
+			if (buf[i]) {
+				if (elen < sizeof(entry))
+					entry[elen] = buf[i];
+				elen++;
+				continue;
+			}
+			if (elen < sizeof(entry))
+				env_take(e, entry, elen);
+			elen = 0;
+		}
+	}
+	shim_close(fd);
+	return 0;
+}
+
+static uint64_t parse_u64(const char *s, uint64_t def)
+{
+	uint64_t v = 0;
+
+	if (!s || !*s)
+		return def;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9')
+			return def;
+		v = v * 10 + (uint64_t)(*s - '0');
+	}
+	return v;
+}
+
+static int want_signals = 1;
+
+int shim_init(void)
+{
+	int expected = SHIM_UNINIT, saved = errno;
+	static struct env env; /* large: not on the stack of whoever calls malloc first */
+	size_t n;
+	int ret;
+
+	if (!__atomic_compare_exchange_n(&shim_state, &expected, SHIM_INITING, 0, __ATOMIC_ACQ_REL,
+					 __ATOMIC_ACQUIRE))
+		return __atomic_load_n(&shim_state, __ATOMIC_ACQUIRE) == SHIM_ACTIVE;
+	shim_tls.busy++;
+	ENSURE_REAL();
+	if (env_read(&env) < 0 || !env.out[0]) {
+		ret = SHIM_OFF;
+		goto out;
+	}
+	if (env.out[0] != '/') {
+		if (syscall(SYS_getcwd, shim_dir, sizeof(shim_dir)) < 0) {
+			ret = SHIM_OFF;
+			goto out;
+		}
+		n = strlen(shim_dir);
+		if (n + 1 < sizeof(shim_dir))
+			shim_dir[n++] = '/';
+		shim_strlcpy(shim_dir + n, env.out, sizeof(shim_dir) - n);
+	} else {
+		shim_strlcpy(shim_dir, env.out, sizeof(shim_dir));
+	}
+	n = strlen(shim_dir);
+	while (n > 1 && shim_dir[n - 1] == '/')
+		shim_dir[--n] = 0;
+	syscall(SYS_mkdirat, AT_FDCWD, shim_dir, 0700);
+	want_signals = parse_u64(env.signals, 1) != 0;
+	shim_use_tsc = shim_tsc_usable();
+	shim_pid = (pid_t)syscall(SYS_getpid);
+	if (shim_shm_create(shim_pid, (pid_t)syscall(SYS_getppid), NULL) < 0) {
+		ret = SHIM_OFF;
+		goto out;
+	}
+	shim_shm->heap_sample_interval = parse_u64(env.heap_sample, 524288);
+	ret = SHIM_ACTIVE;
+out:
+	shim_tls.busy--;
+	__atomic_store_n(&shim_state, ret, __ATOMIC_RELEASE);
+	errno = saved;
+	return ret == SHIM_ACTIVE;
+}
+
+static void on_exit_handler(int status, void *arg)
+{
+	(void)arg;
+	if (shim_state != SHIM_ACTIVE || shim_tls.vfork_child ||
+	    (pid_t)syscall(SYS_getpid) != shim_pid)
+		return;
+	/* stdio's final flush, now rather than a moment later (see the top). */
+	shim_tls.busy++;
+	shim_stdio_sweep();
+	real_fflush(NULL);
+	shim_tls.busy--;
+	shim_finish(END_EXIT, status, 0, NULL);
+}
+
+__attribute__((constructor)) static void shim_ctor(void)
+{
+	if (!shim_init())
+		return;
+	on_exit(on_exit_handler, NULL);
+	shim_slot_key_init();
+	shim_heap_init();
+	if (want_signals)
+		shim_signals_install();
+}
+
+/*
+ * Fatal signals.  For each signal whose default action ends the process and
+ * that the program leaves at SIG_DFL, the shim installs a handler that writes
+ * the report, restores SIG_DFL and lets the signal take effect again.  The
+ * sigaction()/signal() hooks keep this invisible: the program reads back
+ * SIG_DFL, and installing its own handler or SIG_IGN replaces ours.
+ */
+static const int fatal[] = {SIGHUP,  SIGINT,  SIGQUIT, SIGILL,  SIGTRAP,   SIGABRT, SIGBUS,
+			    SIGFPE,  SIGUSR1, SIGSEGV, SIGUSR2, SIGPIPE,   SIGALRM, SIGTERM,
+			    SIGSTKFLT, SIGXCPU, SIGXFSZ, SIGVTALRM, SIGPROF, SIGIO, SIGPWR, SIGSYS};
+static volatile int owned[65];
+
+int shim_signal_owned(int sig)
+{
+	return sig > 0 && sig < 65 && owned[sig];
+}
+
+static void fatal_handler(int sig, siginfo_t *si, void *uc)
+{
+	int saved = errno;
+	struct sigaction dfl;
+
+	(void)uc;
+	if (shim_state == SHIM_ACTIVE && !shim_tls.vfork_child &&
+	    (pid_t)syscall(SYS_getpid) == shim_pid)
+		shim_finish(END_SIGNAL, 0, sig, NULL);
+	memset(&dfl, 0, sizeof(dfl));
+	dfl.sa_handler = SIG_DFL;
+	owned[sig] = 0;
+	real_sigaction(sig, &dfl, NULL);
+	/* A fault re-executes and faults again; anything else is sent again. */
+	if (!(si && si->si_code > 0 &&
+	      (sig == SIGSEGV || sig == SIGBUS || sig == SIGFPE || sig == SIGILL || sig == SIGTRAP)))
+		syscall(SYS_tgkill, shim_pid, shim_gettid(), sig);
+	errno = saved;
+}
+
+void shim_signals_install(void)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(fatal); i++) {
+		struct sigaction old, act;
+		int sig = fatal[i];
+
+		if (real_sigaction(sig, NULL, &old) < 0 || old.sa_handler != SIG_DFL ||
+		    (old.sa_flags & SA_SIGINFO))
+			continue;
+		memset(&act, 0, sizeof(act));
+		act.sa_sigaction = fatal_handler;
+		act.sa_flags = SA_SIGINFO | SA_RESTART;
+		sigfillset(&act.sa_mask);
+		if (real_sigaction(sig, &act, NULL) == 0)
+			owned[sig] = 1;
+	}
+}
+
+void shim_signal_query(int sig, struct sigaction *old)
+{
+	/* What the program set last was SIG_DFL (else we would not own it). */
+	real_sigaction(sig, NULL, old);
+	old->sa_handler = SIG_DFL;
+	sigemptyset(&old->sa_mask);
+	old->sa_flags = 0;
+}
+
+void shim_signal_set(int sig, const struct sigaction *act)
+{
+	(void)act;
+	owned[sig] = 0;
+}

@@ -1,0 +1,370 @@
+/*
+ * The counter file: creating and mapping DIR/perfshim.<pid>.<n>.shm, thread
+ * slots, the fork child's own file, and the end of an image (the JSON report).
+ */
+#include <fcntl.h>
+#include <pthread.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "internal.h"
+#include "jsonw.h"
+#include "report.h"
+
+__thread struct shim_tls shim_tls __attribute__((tls_model("initial-exec")));
+struct shm_header *shim_shm;
+pid_t shim_pid;
+char shim_dir[4096];
+static uint32_t shim_image;
+static pthread_key_t slot_key;
+static int slot_key_ok;
+
+static size_t fmt_path(char *out, size_t cap, pid_t pid, uint32_t n, const char *suffix,
+		       const char *prefix)
+{
+	char num[24];
+	size_t len = shim_strlcpy(out, shim_dir, cap);
+
+	len += shim_strlcpy(out + len, "/", cap - len);
+	len += shim_strlcpy(out + len, prefix, cap - len);
+	len += shim_strlcpy(out + len, "perfshim.", cap - len);
+	jsonw_fmt_u64(num, (uint64_t)pid);
+	len += shim_strlcpy(out + len, num, cap - len);
+	len += shim_strlcpy(out + len, ".", cap - len);
+	jsonw_fmt_u64(num, n);
+	len += shim_strlcpy(out + len, num, cap - len);
+	len += shim_strlcpy(out + len, suffix, cap - len);
+	return len;
+}
+
+static void read_small(const char *path, char *buf, size_t cap, uint32_t *len)
+{
+	int fd = shim_open(path, O_RDONLY, 0);
+	ssize_t n = 0;
+
+	if (fd >= 0) {
+		n = shim_read_all(fd, buf, cap - 1);
+		shim_close(fd);
+	}
+	if (n < 0)
+		n = 0;
+	buf[n] = 0;
+	if (len)
+		*len = (uint32_t)n;
+}
+
+static void copy_tables(struct shm_header *h, struct shm_header *p)
+{
+	struct shm_file *pf = shm_files(p), *hf = shm_files(h);
+	struct shm_peer *pp = shm_peers(p), *hp = shm_peers(h);
+	uint32_t maxfd = p->max_fd_seen;
+
+	memcpy(shm_fds(h), shm_fds(p), sizeof(struct shm_fd) * (maxfd + 1 < SHM_MAX_FDS ? maxfd + 1 : SHM_MAX_FDS));
+	h->max_fd_seen = maxfd;
+	for (int i = 0; i < SHM_MAX_FILES; i++) {
+		if (pf[i].used != 2)
+			continue;
+		hf[i].used = 2;
+		hf[i].hash = pf[i].hash;
+		memcpy(hf[i].path, pf[i].path, sizeof(hf[i].path));
+	}
+	for (int i = 0; i < SHM_MAX_PEERS; i++) {
+		if (pp[i].used != 2)
+			continue;
+		hp[i].used = 2;
+		hp[i].hash = pp[i].hash;
+		hp[i].transport = pp[i].transport;
+		hp[i].role = pp[i].role;
+		hp[i].pclass = pp[i].pclass;
+		memcpy(hp[i].addr, pp[i].addr, sizeof(hp[i].addr));
+	}
+	memcpy(shm_listens(h), shm_listens(p), sizeof(struct shm_listen) * SHM_MAX_LISTENS);
+	memcpy(shm_sites(h), shm_sites(p), sizeof(struct shm_site) * SHM_MAX_SITES);
+	h->nsites = p->nsites;
+	memcpy(shm_modules(h), shm_modules(p), sizeof(struct shm_module) * SHM_MAX_MODULES);
+	h->nmodules = p->nmodules;
+}
+
+int shim_shm_create(pid_t pid, pid_t ppid, struct shm_header *parent)
+{
+	char path[4200], json[4200];
+	uint64_t size = shm_layout(NULL);
+	struct shm_header *h;
+	uint32_t n;
+	int fd = -1;
+
+	for (n = 0; n < 100000; n++) {
+		fmt_path(path, sizeof(path), pid, n, ".shm", "");
+		fmt_path(json, sizeof(json), pid, n, ".json", "");
+		fd = shim_open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW, 0600);
+		if (fd < 0 && errno != EEXIST)
+			return -errno;
+		if (fd < 0) {
+			/* Left by our own previous image, which exec'd after writing its report. */
+			if (syscall(SYS_faccessat, AT_FDCWD, json, F_OK, 0) == 0)
+				syscall(SYS_unlinkat, AT_FDCWD, path, 0);
+			continue;
+		}
+		if (syscall(SYS_faccessat, AT_FDCWD, json, F_OK, 0) == 0) {
+			syscall(SYS_unlinkat, AT_FDCWD, path, 0);
+			shim_close(fd);
+			continue;
+		}
+		break;
+	}
+	if (fd < 0)
+		return -EEXIST;
+	if (syscall(SYS_ftruncate, fd, (long)size) < 0) {
+		int e = -errno;
+
+		shim_close(fd);
+		syscall(SYS_unlinkat, AT_FDCWD, path, 0);
+		return e;
+	}
+	h = (void *)syscall(SYS_mmap, NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	shim_close(fd);
+	if (h == MAP_FAILED) {
+		int e = -errno;
+
+		syscall(SYS_unlinkat, AT_FDCWD, path, 0);
+		return e;
+	}
+	shm_layout(h);
+	h->version = SHM_VERSION;
+	h->header_size = sizeof(*h);
+	h->file_size = size;
+	h->pid = pid;
+	h->ppid = ppid;
+	h->image = n;
+	h->clock = shim_use_tsc ? CLOCK_KIND_TSC : CLOCK_KIND_MONO;
+	h->start_tick = now_tick();
+	h->start_mono_ns = mono_ns();
+	h->start_real_ns = real_ns();
+	h->heap_sample_interval = parent ? parent->heap_sample_interval : 0;
+	read_small("/proc/sys/kernel/random/boot_id", h->boot_id, sizeof(h->boot_id), NULL);
+	{
+		long r = syscall(SYS_readlinkat, AT_FDCWD, "/proc/self/exe", h->exe,
+				 sizeof(h->exe) - 1);
+
+		h->exe[r > 0 ? r : 0] = 0;
+	}
+	read_small("/proc/self/cmdline", h->argv, sizeof(h->argv), &h->argv_len);
+	shm_threads(h)[SHM_MAX_THREADS - 1].state = 2;
+	if (parent)
+		copy_tables(h, parent);
+	__atomic_store_n(&h->magic, SHM_MAGIC, __ATOMIC_RELEASE);
+	shim_image = n;
+	__atomic_store_n(&shim_shm, h, __ATOMIC_RELEASE);
+	return 0;
+}
+
+static void slot_dtor(void *v)
+{
+	(void)v;
+	shim_slot_release();
+}
+
+/* Called once libc is ready (from the constructor). */
+void shim_slot_key_init(void);
+void shim_slot_key_init(void)
+{
+	if (!slot_key_ok && pthread_key_create(&slot_key, slot_dtor) == 0)
+		slot_key_ok = 1;
+	if (slot_key_ok && shim_tls.slot)
+		pthread_setspecific(slot_key, (void *)1);
+}
+
+struct shm_thread *shim_slot_claim(void)
+{
+	struct shm_header *h = shim_shm;
+	struct shm_thread *t = shm_threads(h);
+	unsigned i;
+
+	if (!shim_tls.dead) {
+		for (i = 0; i < SHM_MAX_THREADS - 1; i++) {
+			uint32_t z = 0;
+
+			if (__atomic_load_n(&t[i].state, __ATOMIC_RELAXED) != 0 ||
+			    !__atomic_compare_exchange_n(&t[i].state, &z, 1, 0, __ATOMIC_ACQ_REL,
+							 __ATOMIC_RELAXED))
+				continue;
+			t[i].tid = (uint32_t)shim_gettid();
+			shim_tls.slot = &t[i];
+			shim_tls.slot_idx = i;
+			__atomic_fetch_add(&h->threads_seen, 1, __ATOMIC_RELAXED);
+			__atomic_fetch_add(&h->nthreads_live, 1, __ATOMIC_RELAXED);
+			if (slot_key_ok)
+				pthread_setspecific(slot_key, (void *)1);
+			return &t[i];
+		}
+		__atomic_fetch_add(&h->threads_seen, 1, __ATOMIC_RELAXED);
+		__atomic_fetch_add(&h->threads_shared, 1, __ATOMIC_RELAXED);
+	}
+	shim_tls.slot = &t[SHM_MAX_THREADS - 1];
+	shim_tls.slot_idx = SHM_MAX_THREADS - 1;
+	return shim_tls.slot;
+}
+
+void shim_slot_release(void)
+{
+	struct shm_thread *s = shim_tls.slot;
+	struct shm_header *h = shim_shm;
+
+	if (!s || !h)
+		return;
+	ENTER();
+	shim_heap_flush();
+	shim_file_flush_pending(s);
+	if (s->state == 1) {
+		unsigned idx = shim_tls.slot_idx;
+
+		for (uint32_t i = 0; i < h->nsites && i < SHM_MAX_SITES; i++)
+			shm_span(h, idx, i)->active = 0;
+		__atomic_fetch_sub(&h->nthreads_live, 1, __ATOMIC_RELAXED);
+		__atomic_store_n(&s->state, 0, __ATOMIC_RELEASE);
+	}
+	shim_tls.slot = NULL;
+	shim_tls.dead = 1;
+	shim_tls.span_depth = 0;
+	LEAVE();
+}
+
+void shim_after_fork_child(void)
+{
+	struct shm_header *old = shim_shm;
+	int64_t live;
+
+	if (!old)
+		return;
+	live = __atomic_load_n(&old->heap_live, __ATOMIC_RELAXED) + shim_tls.heap_pending;
+	shim_tls.heap_pending = 0;
+	shim_tls.slot = NULL;
+	shim_tls.dead = 0;
+	shim_pid = (pid_t)syscall(SYS_getpid);
+	if (shim_shm_create(shim_pid, (pid_t)old->pid, old) < 0) {
+		shim_state = SHIM_OFF;
+		shim_shm = NULL;
+	} else {
+		shim_shm->heap_live = live;
+		shim_shm->heap_peak = live;
+	}
+	syscall(SYS_munmap, old, old->file_size);
+	if (shim_state == SHIM_ACTIVE) {
+		shim_slot();
+		if (slot_key_ok)
+			pthread_setspecific(slot_key, (void *)1);
+	}
+}
+
+/* The report file: written under a temporary name, renamed without replacing. */
+struct fd_sink {
+	int fd;
+};
+
+static int fd_sink(void *ctx, const char *p, size_t n)
+{
+	return shim_write_all(((struct fd_sink *)ctx)->fd, p, n);
+}
+
+static void read_kernel(struct report_end *e)
+{
+	char buf[2048];
+	struct rusage ru;
+
+	read_small("/proc/self/io", buf, sizeof(buf), NULL);
+	e->have_kernel = report_parse_proc_io(buf, &e->kio) == 0;
+	if (!e->have_kernel)
+		shim_strlcpy(e->kernel_error, "/proc/self/io unreadable", sizeof(e->kernel_error));
+	if (syscall(SYS_getrusage, RUSAGE_SELF, &ru) == 0) {
+		e->have_rusage = 1;
+		e->user_ns = (uint64_t)ru.ru_utime.tv_sec * 1000000000ULL + ru.ru_utime.tv_usec * 1000ULL;
+		e->sys_ns = (uint64_t)ru.ru_stime.tv_sec * 1000000000ULL + ru.ru_stime.tv_usec * 1000ULL;
+		e->minflt = ru.ru_minflt;
+		e->majflt = ru.ru_majflt;
+		e->nvcsw = ru.ru_nvcsw;
+		e->nivcsw = ru.ru_nivcsw;
+	}
+	read_small("/proc/self/status", buf, sizeof(buf), NULL);
+	e->have_mem = report_parse_status(buf, &e->peak_rss, &e->rss) == 0;
+}
+
+static char report_buf[65536];
+static int finished;
+static char json_path[4200];
+
+int shim_finish(int reason, int status, int sig, const char *exec_target)
+{
+	struct shm_header *h = shim_shm;
+	struct report_end e;
+	char tmp[4200], shm_path[4200];
+	struct fd_sink sink;
+	int fd, ret, saved = errno;
+
+	if (!h || __atomic_exchange_n(&finished, 1, __ATOMIC_ACQ_REL))
+		return -EALREADY;
+	ENTER();
+	shim_heap_flush();
+	if (shim_tls.slot)
+		shim_file_flush_pending(shim_tls.slot);
+	memset(&e, 0, sizeof(e));
+	h->end_tick = now_tick();
+	e.end_mono_ns = mono_ns();
+	e.end_tick = h->end_tick;
+	e.ratio_tick = h->end_tick;
+	e.ratio_mono_ns = e.end_mono_ns;
+	h->end_reason = (uint32_t)reason;
+	h->exit_status = status;
+	h->end_signal = sig;
+	if (exec_target)
+		shim_strlcpy(h->exec_target, exec_target, sizeof(h->exec_target));
+	read_kernel(&e);
+	e.symbolize = reason != END_SIGNAL;
+
+	fmt_path(json_path, sizeof(json_path), h->pid, h->image, ".json", "");
+	fmt_path(tmp, sizeof(tmp), h->pid, h->image, ".json.tmp", ".");
+	fd = shim_open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0600);
+	if (fd < 0 && errno == EEXIST) {
+		syscall(SYS_unlinkat, AT_FDCWD, tmp, 0);
+		fd = shim_open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0600);
+	}
+	if (fd < 0) {
+		ret = -errno;
+		goto out;
+	}
+	sink.fd = fd;
+	ret = report_write(h, &e, report_buf, sizeof(report_buf), fd_sink, &sink);
+	shim_close(fd);
+	if (ret == 0 && syscall(SYS_renameat2, AT_FDCWD, tmp, AT_FDCWD, json_path, 1 /* RENAME_NOREPLACE */) < 0)
+		ret = -errno;
+	if (ret < 0) {
+		syscall(SYS_unlinkat, AT_FDCWD, tmp, 0);
+		goto out;
+	}
+	if (reason != END_EXEC) {
+		fmt_path(shm_path, sizeof(shm_path), h->pid, h->image, ".shm", "");
+		syscall(SYS_unlinkat, AT_FDCWD, shm_path, 0);
+	}
+out:
+	LEAVE();
+	errno = saved;
+	return ret;
+}
+
+void shim_unfinish(void)
+{
+	struct shm_header *h = shim_shm;
+	int saved = errno;
+
+	if (!h)
+		return;
+	syscall(SYS_unlinkat, AT_FDCWD, json_path, 0);
+	h->end_reason = END_RUNNING;
+	h->end_tick = 0;
+	h->exec_target[0] = 0;
+	__atomic_store_n(&finished, 0, __ATOMIC_RELEASE);
+	errno = saved;
+}
