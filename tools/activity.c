@@ -59,7 +59,13 @@ void act_build(struct activities *out, const struct shim_set *s, double wall_ms)
 		const struct shim_proc *p = &s->p[i];
 		const cJSON *peer, *f;
 		struct activity *a;
-		double cpu = (jnum(p->j, "cpu.user_ns", 0) + jnum(p->j, "cpu.sys_ns", 0)) / 1e6;
+		/* System time spent inside the I/O calls is already their blocked
+		 * time: count only the rest as CPU. */
+		double io_ns = jnum(p->j, "io.read.blocked_ns", 0) +
+			       jnum(p->j, "io.write.blocked_ns", 0) +
+			       jnum(p->j, "net.connect_ns", 0);
+		double sys = jnum(p->j, "cpu.sys_ns", 0) - io_ns;
+		double cpu = (jnum(p->j, "cpu.user_ns", 0) + (sys > 0 ? sys : 0)) / 1e6;
 
 		if (cpu > 0 && last_image(s, i)) {
 			a = add(out);
@@ -89,6 +95,11 @@ void act_build(struct activities *out, const struct shim_set *s, double wall_ms)
 
 			if (strcmp(role, "client"))
 				continue;
+			/* a fork child lists its parent's peers with nothing counted */
+			if (!jnum(peer, "connects", 0) && !jnum(peer, "round_trips", 0) &&
+			    !jnum(peer, "send_calls", 0) && !jnum(peer, "recv_calls", 0) &&
+			    !jnum(peer, "blocked_ns", 0))
+				continue;
 			a = add(out);
 			snprintf(a->cls, sizeof(a->cls), "%s", jstr(peer, "class", "unknown"));
 			a->kind = peer_kind(a->cls);
@@ -100,6 +111,8 @@ void act_build(struct activities *out, const struct shim_set *s, double wall_ms)
 			a->bytes = ju64(peer, "bytes_sent") + ju64(peer, "bytes_received");
 			snprintf(a->what, sizeof(a->what), "%s", jstr(peer, "addr", "?"));
 			a->server = shim_find_listener(s, a->what);
+			if (a->server && a->server->pid == p->pid)
+				a->server = NULL; /* talking to itself */
 			a->in_tree = a->server != NULL;
 			a->external = !a->in_tree && !addr_is_local(a->what);
 		}

@@ -410,8 +410,8 @@ char *discover_sanitize(const char *s)
 			dash = 1;
 		}
 	}
-	/* no leading dots: the slug names a directory */
-	while (sb.len && sb.buf[0] == '.')
+	/* no leading dots or dashes: the slug names a directory */
+	while (sb.len && (sb.buf[0] == '.' || sb.buf[0] == '-'))
 		memmove(sb.buf, sb.buf + 1, sb.len--);
 	if (sb.len > 64) {
 		sb.buf[64] = 0;

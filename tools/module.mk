@@ -6,7 +6,7 @@ $(TOOLS_OBJS): EXTRA_CPPFLAGS += -Itools -Ipreload $(call pkg_cflags,$(TOOLS_PKG
 
 $(B)/perfprof: $(TOOLS_OBJS) $(COMMON_OBJS)
 	$(call quiet,LINK,$@)$(CC) $(CFLAGS) $(SAN_FLAGS) $(LDFLAGS) $^ -o $@ \
-		$(call pkg_libs,$(TOOLS_PKGS)) -lm -lpthread
+		$(call pkg_libs,$(TOOLS_PKGS)) -lm -ldl -lpthread
 
 ALL += $(B)/perfprof
 INSTALL_BIN += $(B)/perfprof

@@ -143,26 +143,48 @@ const struct shim_proc *shim_find_pid(const struct shim_set *set, int pid)
 	return best;
 }
 
+static int listens_on(const struct shim_proc *p, const char *addr)
+{
+	const cJSON *l;
+
+	cJSON_ArrayForEach(l, jget(p->j, "net.listens"))
+	{
+		const char *a = jstr(l, "addr", "");
+
+		if (!strcmp(a, addr))
+			return 1;
+		/* A server bound to the wildcard address answers on every
+		 * local address with its port. */
+		if ((!strncmp(a, "0.0.0.0:", 8) || !strncmp(a, "[::]:", 5)) && strrchr(addr, ':') &&
+		    !strcmp(strrchr(a, ':'), strrchr(addr, ':')) &&
+		    (!strncmp(addr, "127.", 4) || !strncmp(addr, "[::1]", 5)))
+			return 1;
+	}
+	return 0;
+}
+
+/* Requests this process answered as the server of its listening socket. */
+static double served(const struct shim_proc *p)
+{
+	const cJSON *peer;
+	double n = 0;
+
+	cJSON_ArrayForEach(peer,
+			   jget(p->j, "net.peers")) if (!strcmp(jstr(peer, "role", ""), "server"))
+	    n += jnum(peer, "accepts", 0) + jnum(peer, "served", 0);
+	return n;
+}
+
 const struct shim_proc *shim_find_listener(const struct shim_set *set, const char *addr)
 {
-	for (int i = 0; i < set->n; i++) {
-		const cJSON *l;
+	const struct shim_proc *best = NULL;
 
-		cJSON_ArrayForEach(l, jget(set->p[i].j, "net.listens"))
-		{
-			const char *a = jstr(l, "addr", "");
-
-			if (!strcmp(a, addr))
-				return &set->p[i];
-			/* A server bound to the wildcard address answers on every
-			 * local address with its port. */
-			if ((!strncmp(a, "0.0.0.0:", 8) || !strncmp(a, "[::]:", 5)) &&
-			    strrchr(addr, ':') && !strcmp(strrchr(a, ':'), strrchr(addr, ':')) &&
-			    (!strncmp(addr, "127.", 4) || !strncmp(addr, "[::1]", 5)))
-				return &set->p[i];
-		}
-	}
-	return NULL;
+	/* A socket listened on before a fork is listed by parent and child:
+	 * the server is the one that accepted. */
+	for (int i = 0; i < set->n; i++)
+		if (listens_on(&set->p[i], addr) && (!best || served(&set->p[i]) > served(best)))
+			best = &set->p[i];
+	return best;
 }
 
 int shim_npids(const struct shim_set *set)
