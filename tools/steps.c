@@ -28,7 +28,7 @@ struct ctx {
 	int multi; /* more than one process took part */
 };
 
-static struct step_info *add_info(struct ctx *c, cJSON *obj, const char *id, const char *fn,
+static int add_info(struct ctx *c, cJSON *obj, const char *id, const char *fn,
 				  double share, const char *type, int depth)
 {
 	struct steps *s = c->info;
@@ -46,7 +46,7 @@ static struct step_info *add_info(struct ctx *c, cJSON *obj, const char *id, con
 	si->self_share = share;
 	si->type = type;
 	si->depth = depth;
-	return si;
+	return s->n - 1;
 }
 
 static const char *service_of(const struct ctx *c, int pid)
@@ -96,11 +96,14 @@ static cJSON *new_step(const char *id, const char *fn, const char *loc, const ch
 	return o;
 }
 
+/* Steps are referred to by index: the array moves as it grows. */
+#define SI(c, i) (&(c)->info->s[i])
+
 static void add_activity_steps(struct ctx *c, cJSON *kids, const char *parent_id, int depth,
-			       int pid, struct step_info *parent);
+			       int pid, int parent);
 
 static void from_node(struct ctx *c, const struct tnode *n, cJSON *arr, const char *id, int depth,
-		      struct step_info *parent)
+		      int parent)
 {
 	double share = n->total / c->denom * 100.0, dshare;
 	enum tstate dom = tnode_dominant(n, &dshare);
@@ -110,7 +113,7 @@ static void from_node(struct ctx *c, const struct tnode *n, cJSON *arr, const ch
 		    : n->file	       ? xstrdup(n->file)
 				       : NULL;
 	cJSON *o, *kids;
-	struct step_info *si;
+	int si;
 	const struct tnode *sorted[MAX_KIDS];
 	int nk = 0;
 
@@ -129,10 +132,10 @@ static void from_node(struct ctx *c, const struct tnode *n, cJSON *arr, const ch
 		cJSON_AddNumberToObject(o, "round_trips", (double)a->ops);
 	cJSON_AddItemToArray(arr, o);
 	si = add_info(c, o, id, n->name, share, type, depth);
-	si->act = a;
-	si->sampled = 1;
-	if (parent)
-		parent->self_share -= share;
+	SI(c, si)->act = a;
+	SI(c, si)->sampled = 1;
+	if (parent >= 0)
+		SI(c, parent)->self_share -= share;
 	/* children, heaviest first */
 	for (int i = 0; i < n->nkids; i++) {
 		const struct tnode *k = n->kids[i];
@@ -187,7 +190,7 @@ static int is_server(const struct activities *acts, int pid)
 /* Steps for the activities of process pid (all when pid <= 0), as children
  * of parent_id.  Used without a trace, and for servers of the tree. */
 static void add_activity_steps(struct ctx *c, cJSON *kids, const char *parent_id, int depth,
-			       int pid, struct step_info *parent)
+			       int pid, int parent)
 {
 	int idx = cJSON_GetArraySize(kids);
 
@@ -221,7 +224,7 @@ static void add_activity_steps(struct ctx *c, cJSON *kids, const char *parent_id
 			double share = a->ms / c->wall_ms * 100.0;
 			const char *type = act_step_type(a);
 			cJSON *o;
-			struct step_info *si;
+			int si;
 
 			snprintf(id, sizeof(id), "%s.%d", parent_id, ++idx);
 			if (a->kind == A_CPU)
@@ -242,10 +245,10 @@ static void add_activity_steps(struct ctx *c, cJSON *kids, const char *parent_id
 			cJSON_AddItemToArray(kids, o);
 			si = add_info(c, o, id, cJSON_GetObjectItem(o, "function")->valuestring,
 				      share, type, depth + 1);
-			si->act = a;
+			SI(c, si)->act = a;
 			free(fn);
-			if (parent && parent->act != a)
-				parent->self_share -= share;
+			if (parent >= 0 && SI(c, parent)->act != a)
+				SI(c, parent)->self_share -= share;
 			if (a->in_tree && a->server && a->server->pid != pid &&
 			    depth < STEPS_MAX_DEPTH) {
 				cJSON *sub = cJSON_AddArrayToObject(o, "children");
@@ -280,7 +283,7 @@ void steps_build(struct prof *p, const struct activities *acts, struct steps *in
 			c.denom = c.t->main_samples > 0 ? c.t->main_samples : entry->total;
 		else if (entry->total > c.denom)
 			c.denom = entry->total;
-		from_node(&c, entry, p->steps, "1", 1, NULL);
+		from_node(&c, entry, p->steps, "1", 1, -1);
 		return;
 	}
 	/* No sampled tree: the entry point and the shim's activities. */
@@ -290,7 +293,7 @@ void steps_build(struct prof *p, const struct activities *acts, struct steps *in
 			     c.multi && set && set->n ? shim_service(&set->p[0]) : NULL, c.wall_ms,
 			     100, "function_call");
 		cJSON *kids = cJSON_AddArrayToObject(root, "children");
-		struct step_info *si;
+		int si;
 
 		cJSON_AddItemToArray(p->steps, root);
 		si = add_info(&c, root, "1", p->entry_function ? p->entry_function : "main", 100,
