@@ -114,6 +114,28 @@ static int is_http_request(const char *b, size_t n)
 	return i == n; /* the line continues in a later write */
 }
 
+/*
+ * Requests in one write: the first must start the buffer; later ones start
+ * right after the blank line that ends the previous request's headers
+ * (pipelining).  Only the first 64 KiB are scanned.
+ */
+static unsigned count_http_requests(const char *b, size_t n)
+{
+	unsigned count;
+	const char *p, *end;
+
+	if (!is_http_request(b, n))
+		return 0;
+	count = 1;
+	end = b + (n < 65536 ? n : 65536);
+	for (p = b; (p = memmem(p, (size_t)(end - p), "\r\n\r\n", 4)); ) {
+		p += 4;
+		if (p < end && is_http_request(p, (size_t)(end - p)))
+			count++;
+	}
+	return count;
+}
+
 static void connect_done(struct shm_fd *e, uint64_t t)
 {
 	struct shm_peer *p = shim_peer(e->peer);
@@ -150,10 +172,12 @@ static void net_write(struct shm_fd *e, const void *buf, size_t buflen, ssize_t 
 	if (e->state & FDS_WROTE)
 		return;
 	if (e->role == ROLE_CLIENT) {
+		unsigned nreq = count_http_requests(buf, buflen < (size_t)r ? buflen : (size_t)r);
+
 		e->req_start = t0;
-		if (is_http_request(buf, buflen < (size_t)r ? buflen : (size_t)r)) {
+		if (nreq) {
 			e->state |= FDS_HTTP;
-			atomic_add(&p->http_requests, 1);
+			atomic_add(&p->http_requests, nreq);
 			if (p->pclass == PC_UNKNOWN)
 				p->pclass = PC_HTTP;
 		} else {
@@ -188,10 +212,14 @@ static void net_read(struct shm_fd *e, const void *buf, ssize_t r, uint64_t t0, 
 			if (e->state & FDS_HTTP)
 				atomic_add(&p->http_round_trips, 1);
 		}
-	} else if (buf && is_http_request(buf, (size_t)r)) {
-		atomic_add(&p->http_requests, 1);
-		if (p->pclass == PC_UNKNOWN)
-			p->pclass = PC_HTTP;
+	} else if (buf) {
+		unsigned nreq = count_http_requests(buf, (size_t)r);
+
+		if (nreq) {
+			atomic_add(&p->http_requests, nreq);
+			if (p->pclass == PC_UNKNOWN)
+				p->pclass = PC_HTTP;
+		}
 	}
 	e->state = (uint8_t)((e->state & ~FDS_WROTE) | FDS_READ);
 }

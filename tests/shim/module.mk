@@ -1,0 +1,17 @@
+# Tests of libperfshim.so.
+SHIM_PROGS := shim_io shim_server shim_client shim_heap shim_proc
+PROG_LIBS_shim_server := -lpthread
+PROG_LIBS_shim_proc   := -lpthread -ldl
+PROG_CFLAGS_shim_heap := -rdynamic -fno-builtin
+PROG_CFLAGS_shim_proc := -fno-builtin
+CHECK_DEPS += $(SHIM_PROGS:%=$(B)/tests/progs/%) $(B)/tests/progs/libshimdeep.so \
+	      $(B)/libperfshim.so $(B)/perfprof
+
+$(B)/tests/progs/libshimdeep.so: tests/progs/shim_deeplib.c
+	$(call quiet,PROG,$@)mkdir -p $(@D) && $(CC) $(PROG_CFLAGS) -shared -fPIC $< -o $@
+
+$(eval $(call test_binary,shim,test_io))
+$(eval $(call test_binary,shim,test_net))
+$(eval $(call test_binary,shim,test_heap))
+$(eval $(call test_binary,shim,test_proc))
+$(eval $(call test_binary,shim,test_real))
