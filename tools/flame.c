@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "report.h"
+#include "writers.h"
 #include "trace.h"
 
 #define WIDTH	  1200.0

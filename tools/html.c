@@ -10,7 +10,7 @@
 
 #include "jget.h"
 #include "metrics.h"
-#include "report.h"
+#include "writers.h"
 
 static const char css[] =
     "body{font:14px/1.45 system-ui,sans-serif;margin:24px auto;max-width:1240px;color:#222}"

@@ -17,7 +17,7 @@
 #include "jget.h"
 #include "outfile.h"
 #include "phases.h"
-#include "report.h"
+#include "writers.h"
 #include "yamlw.h"
 
 int deep_export(struct prof *p, const char *format, const char *dest_name, char **text);

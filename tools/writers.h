@@ -2,8 +2,8 @@
  * The writers of phase 5: the performance map object, the profile result,
  * the summary envelope, the flame graph and report.html.
  */
-#ifndef PERFPROF_REPORT_H
-#define PERFPROF_REPORT_H
+#ifndef PERFPROF_WRITERS_H
+#define PERFPROF_WRITERS_H
 
 #include <cjson/cJSON.h>
 
