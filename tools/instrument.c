@@ -118,8 +118,10 @@ static void read_status(struct prof *p, char **asked, int nasked)
 	{
 		const char *f =
 		    cJSON_IsString(it) ? it->valuestring : jstr(it, "path", jstr(it, "file", NULL));
+		const char *state = cJSON_IsString(it) ? "injected" : jstr(it, "state", "injected");
 
-		if (!f)
+		/* only files that hold wrappers now */
+		if (!f || (strcmp(state, "injected") && strcmp(state, "edited")))
 			continue;
 		p->instrumented =
 		    realloc(p->instrumented, sizeof(char *) * (size_t)(p->ninstrumented + 1));
@@ -148,6 +150,8 @@ static void read_status(struct prof *p, char **asked, int nasked)
 			p->instrumented[p->ninstrumented++] = f;
 		}
 	}
+	if (j && jstr(j, "python_path", NULL) && !p->inject_pypath)
+		p->inject_pypath = xstrdup(jstr(j, "python_path", NULL));
 	cJSON_Delete(j);
 	free(text);
 }

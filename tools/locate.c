@@ -76,8 +76,9 @@ char *locate_product(const char *name)
 
 char *locate_inject_pypath(void)
 {
-	static const char *const rels[] = {"../inject/python", "inject/python",
-					   "../share/perfprof/python", "../lib/perfprof/python"};
+	/* build/python (beside the binaries), or share/perfprof/python after
+	 * make install, as perfinject --python-path reports it. */
+	static const char *const rels[] = {"python", "../share/perfprof/python"};
 	const char *v = getenv("PERFPROF_INJECT_PYTHONPATH");
 	char *dir = self_dir(), *res = NULL;
 
@@ -89,9 +90,11 @@ char *locate_inject_pypath(void)
 		char buf[PATH_MAX];
 		struct stat st;
 
-		snprintf(buf, sizeof(buf), "%s/%s", dir, rels[i]);
-		if (stat(buf, &st) == 0 && S_ISDIR(st.st_mode))
+		snprintf(buf, sizeof(buf), "%s/%s/perfprof_spans.py", dir, rels[i]);
+		if (stat(buf, &st) == 0 && S_ISREG(st.st_mode)) {
+			*strrchr(buf, '/') = 0;
 			res = realpath(buf, NULL);
+		}
 	}
 	free(dir);
 	return res;

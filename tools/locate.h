@@ -11,8 +11,8 @@
 /* malloc'd absolute path of the product, or NULL when it is not there.
  * name: "libperfshim.so", "perftrace", "perfinject". */
 char *locate_product(const char *name);
-/* The directory of perfinject's Python runtime (holds perfinject_rt or
- * similar), or NULL. */
+/* The directory of perfinject's Python runtime (holds perfprof_spans.py),
+ * or NULL; PERFPROF_INJECT_PYTHONPATH overrides. */
 char *locate_inject_pypath(void);
 /* 1 when the ELF file at path is statically linked (no PT_INTERP), 0 when
  * dynamic, -errno when it is not a readable ELF file. */

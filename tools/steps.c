@@ -28,8 +28,8 @@ struct ctx {
 	int multi; /* more than one process took part */
 };
 
-static int add_info(struct ctx *c, cJSON *obj, const char *id, const char *fn,
-				  double share, const char *type, int depth)
+static int add_info(struct ctx *c, cJSON *obj, const char *id, const char *fn, double share,
+		    const char *type, int depth)
 {
 	struct steps *s = c->info;
 	struct step_info *si;
@@ -261,6 +261,33 @@ static void add_activity_steps(struct ctx *c, cJSON *kids, const char *parent_id
 	}
 }
 
+/* Without samples, the wrappers' exact per-function times (medians of the
+ * instrumented runs) are the function steps; their nesting is not known,
+ * so they are listed under the entry point, heaviest first. */
+static void add_span_steps(struct ctx *c, cJSON *kids, int parent)
+{
+	const cJSON *f;
+	int n = cJSON_GetArraySize(kids);
+
+	cJSON_ArrayForEach(f, c->p->span_stats)
+	{
+		double ms = jnum(f, "total_ms_median", 0), share = ms / c->wall_ms * 100.0;
+		const char *fn = jstr(f, "function", "?"), *colon = strrchr(fn, ':');
+		char id[64];
+		cJSON *o;
+
+		if (share < MIN_SHARE)
+			continue;
+		snprintf(id, sizeof(id), "1.%d", ++n);
+		o = new_step(id, colon ? colon + 1 : fn, jstr(f, "location", NULL), NULL, ms, share,
+			     "function_call");
+		cJSON_AddItemToArray(kids, o);
+		add_info(c, o, id, jstr(o, "function", fn), share, "function_call", 2);
+		SI(c, c->info->n - 1)->sampled = 1; /* measured, not inferred */
+		(void)parent;
+	}
+}
+
 void steps_build(struct prof *p, const struct activities *acts, struct steps *info)
 {
 	struct ctx c = {.p = p, .acts = acts, .info = info};
@@ -286,18 +313,21 @@ void steps_build(struct prof *p, const struct activities *acts, struct steps *in
 		from_node(&c, entry, p->steps, "1", 1, -1);
 		return;
 	}
-	/* No sampled tree: the entry point and the shim's activities. */
+	/* No sampled tree: the command as a whole (where the target function
+	 * sits in it is not known without samples), the wrappers' functions
+	 * and the shim's activities. */
 	{
-		cJSON *root =
-		    new_step("1", p->entry_function ? p->entry_function : "main", p->entry_location,
-			     c.multi && set && set->n ? shim_service(&set->p[0]) : NULL, c.wall_ms,
-			     100, "function_call");
+		const char *exe =
+		    strrchr(p->argv[0], '/') ? strrchr(p->argv[0], '/') + 1 : p->argv[0];
+		cJSON *root = new_step("1", "main", exe,
+				       c.multi && set && set->n ? shim_service(&set->p[0]) : NULL,
+				       c.wall_ms, 100, "function_call");
 		cJSON *kids = cJSON_AddArrayToObject(root, "children");
 		int si;
 
 		cJSON_AddItemToArray(p->steps, root);
-		si = add_info(&c, root, "1", p->entry_function ? p->entry_function : "main", 100,
-			      "function_call", 1);
+		si = add_info(&c, root, "1", "main", 100, "function_call", 1);
+		add_span_steps(&c, kids, si);
 		add_activity_steps(&c, kids, "1", 1, 0, si);
 		/* Activities of servers were listed under their clients. */
 		if (!cJSON_GetArraySize(kids))

@@ -32,3 +32,9 @@ $(eval $(call test_binary,driver,test_outputs))
 # Wall-time assertions and CPU-bound targets: one at a time.
 CHECK_SERIAL += $(B)/tests/driver/test_scenarios $(B)/tests/driver/test_runner \
 		$(B)/tests/driver/test_badinput $(B)/tests/driver/test_outputs
+
+TEST_OBJS_driver_test_example := $(DRV_E2E_OBJS)
+TEST_OBJS_driver_test_instrument := $(DRV_E2E_OBJS)
+$(eval $(call test_binary,driver,test_example))
+$(eval $(call test_binary,driver,test_instrument))
+CHECK_SERIAL += $(B)/tests/driver/test_example $(B)/tests/driver/test_instrument
