@@ -10,3 +10,4 @@ $(B)/perfprof: $(TOOLS_OBJS) $(COMMON_OBJS) $(B)/obj/preload/report.o
 
 ALL += $(B)/perfprof
 INSTALL_BIN += $(B)/perfprof
+INSTALL_MAN1 += docs/man/perfprof.1
