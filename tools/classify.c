@@ -158,7 +158,8 @@ static void classify(struct prof *p, const struct activities *acts)
 			if (largest)
 				snprintf(served, sizeof(served),
 					 "; %s (pid %d) serves them, spending %.0f ms on %s%s%s",
-					 shim_service(t->server), t->server->pid, largest->ms,
+					 shim_service_name(prof_analysis_set(p), t->server),
+					 t->server->pid, largest->ms,
 					 sk == A_CPU ? "CPU" : act_class(sk),
 					 sk == A_CPU ? "" : " ", sk == A_CPU ? "" : largest->what);
 		}
@@ -221,8 +222,9 @@ static void top_bottlenecks(struct prof *p, struct steps *st)
 			const struct step_info *s = &st->s[i];
 			/* I/O steps by their whole share, function steps by what
 			 * their own code spends (not their callees). */
-			double v =
-			    s->act || strcmp(s->type, "function_call") ? s->share : s->self_share;
+			double v = s->act || strcmp(s->type, "function_call")
+				       ? s->share
+				       : s->self_share * s->cpu_frac;
 			int skip = !s->act && !s->sampled;
 
 			for (int u = 0; u < k; u++) {

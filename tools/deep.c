@@ -110,11 +110,24 @@ int phase_deep(struct prof *p)
 		char *args[] = {p->perftrace, "report", "-i", p->trace_file, "--format",
 				"json",	      "-o",	json, NULL};
 
-		if (tracer_tool(p, args, "report json") == 0)
-			p->trace = jload(json, NULL);
+		int err = 0;
+
+		if (tracer_tool(p, args, "report json") == 0) {
+			p->trace = jload(json, &err);
+			if (!p->trace)
+				p->trace_problem =
+				    xasprintf("cannot read perftrace's JSON report %s: %s", json,
+					      err == -EINVAL
+						  ? "not JSON, or nested deeper than cJSON's limit "
+						    "of 1000 levels"
+						  : strerror(-err));
+		} else {
+			p->trace_problem = xstrdup("perftrace report --format json failed");
+		}
 		if (!p->trace) {
-			p->trace_problem =
-			    xstrdup("perftrace report --format json gave no profile");
+			error_msg(
+			    "deep profile impossible, %s; the map holds the baseline data only",
+			    p->trace_problem);
 			free(json);
 			return 3;
 		}

@@ -208,3 +208,28 @@ const char *shim_service(const struct shim_proc *p)
 
 	return s ? s + 1 : p->exe;
 }
+
+const char *shim_service_name(const struct shim_set *set, const struct shim_proc *p)
+{
+	static char buf[256];
+	const char *base = shim_service(p);
+	int k = 1, seen[1024], nseen = 0;
+
+	for (int i = 0; set && i < set->n && set->p[i].pid != p->pid; i++) {
+		int dup = 0;
+
+		for (int j = 0; j < nseen; j++)
+			dup |= seen[j] == set->p[i].pid;
+		if (dup || nseen >= 1024)
+			continue;
+		seen[nseen++] = set->p[i].pid;
+		/* the last image names the process */
+		if (!strcmp(shim_service(shim_find_pid(set, set->p[i].pid)), base))
+			k++;
+	}
+	if (k == 1)
+		snprintf(buf, sizeof(buf), "%s", base);
+	else
+		snprintf(buf, sizeof(buf), "%s#%d", base, k);
+	return buf;
+}

@@ -44,4 +44,10 @@ int shim_npids(const struct shim_set *set);
  * per call site is not safe: returns a pointer into p's strings). */
 const char *shim_service(const struct shim_proc *p);
 
+/* The service a process stands for in a map: its executable's basename,
+ * and "#2", "#3"... for further processes of the same executable, in start
+ * order (stable from run to run, unlike pids).  set may be NULL (then the
+ * basename alone).  A static buffer: copy it before the next call. */
+const char *shim_service_name(const struct shim_set *set, const struct shim_proc *p);
+
 #endif

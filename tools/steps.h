@@ -23,7 +23,8 @@ struct step_info {
 	const char *type;	    /* step type */
 	const struct activity *act; /* the activity it waits on, or NULL */
 	int depth;
-	int sampled; /* backed by samples of the trace */
+	int sampled;	 /* backed by samples of the trace */
+	double cpu_frac; /* share of its samples on CPU (1 when not sampled) */
 };
 
 struct steps {

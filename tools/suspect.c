@@ -16,6 +16,8 @@
 #include "suspect.h"
 #include "trace.h"
 
+const struct shim_set *prof_analysis_set(const struct prof *p);
+
 struct suspicion *sus_add(struct prof *p, const char *check, const char *category,
 			  const char *location, int confirmed, double share_pct,
 			  const char *description, const char *evidence, const char *note)
@@ -51,10 +53,48 @@ void sus_add_step(struct suspicion *s, const char *id)
 
 /* "fetch_item (src/client.c:42)" from the trace when it saw who waited on
  * target, else the target itself.  *fn gets the function (or NULL). */
+static struct activities deep_acts;
+static int deep_built;
+
+/* The same peer or file in the deep run, whose addresses the trace knows
+ * (an ephemeral port changes from run to run). */
+static const char *deep_target(const struct prof *p, const char *target)
+{
+	const struct shim_set *med = prof_analysis_set(p);
+	struct activities acts;
+	const struct activity *a = NULL;
+	const char *res = target;
+
+	if (!p->have_deep || !med)
+		return target;
+	if (!deep_built) {
+		act_build(&deep_acts, &p->deep.shim, p->deep.m.v[M_WALL_MS]);
+		deep_built = 1;
+	}
+	act_build(&acts, med, 0);
+	for (int i = 0; i < acts.n && !a; i++)
+		if (!strcmp(acts.a[i].what, target))
+			a = &acts.a[i];
+	for (int i = 0; a && i < deep_acts.n; i++) {
+		const struct activity *d = &deep_acts.a[i];
+
+		if (d->kind == a->kind && !strcmp(d->cls, a->cls) && d->owner && a->owner &&
+		    !strcmp(d->owner->exe, a->owner->exe) && d->ops == a->ops) {
+			res = d->what;
+			break;
+		}
+	}
+	act_free(&acts);
+	return res;
+}
+
 static char *locate(const struct prof *p, const char *target, const char **fn)
 {
 	const struct tindex *t = trace_get(p);
 	const char *w = t ? trace_waiter(t, target) : NULL;
+
+	if (t && !w)
+		w = trace_waiter(t, deep_target(p, target));
 	const struct tnode *n = w ? trace_find(t, w, 0) : NULL;
 
 	*fn = w;
@@ -387,8 +427,6 @@ static void check_procs(struct prof *p, const struct shim_set *set, double wall_
 		free(loc);
 	}
 }
-
-const struct shim_set *prof_analysis_set(const struct prof *p);
 
 /* The reports the analysis reads: the median counted run's. */
 const struct shim_set *prof_analysis_set(const struct prof *p)

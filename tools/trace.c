@@ -130,9 +130,10 @@ void trace_index(struct prof *p)
 	} else if (cJSON_IsObject(tree)) {
 		struct tnode *r = build(tree, 0);
 
-		/* A synthetic root of the tracer's own: take its children. */
-		if (!r->file && (!strcmp(r->name, "[root]") || !strcmp(r->name, "all") ||
-				 !strcmp(r->name, "[all]") || !strcmp(r->name, "root"))) {
+		/* The tracer's own root ("kind": "root"): take its children, the
+		 * processes ("kind": "process", with their pid). */
+		if (!strcmp(jstr(tree, "kind", ""), "root") ||
+		    (!r->file && (!strcmp(r->name, "all") || !strcmp(r->name, "[all]")))) {
 			for (int i = 0; i < r->nkids; i++)
 				add_kid(tix.root, r->kids[i]);
 		} else {
@@ -148,8 +149,8 @@ void trace_index(struct prof *p)
 	tix.samples = jnum(p->trace, "samples", tix.root->total);
 	if (cJSON_IsObject(jget(p->trace, "samples")))
 		tix.samples = jnum(p->trace, "samples.total", tix.root->total);
-	tix.stop_median_ns = jnum(p->trace, "stop_ns.median", -1);
-	tix.stop_p99_ns = jnum(p->trace, "stop_ns.p99", -1);
+	tix.stop_median_ns = jnum(p->trace, "tracer.stop_ns.median", -1);
+	tix.stop_p99_ns = jnum(p->trace, "tracer.stop_ns.p99", -1);
 	read_waits(jget(p->trace, "waits"));
 	procs = jget(p->trace, "processes");
 	if (cJSON_GetArraySize(procs) > 0)
@@ -262,7 +263,11 @@ const struct twait *trace_wait_for(const struct tindex *t, const char *addr)
 	for (int i = 0; i < t->nwaits; i++) {
 		size_t m = strlen(t->waits[i].target);
 
-		if (m >= n && !strcmp(t->waits[i].target + m - n, addr))
+		/* "tcp 127.0.0.1:8080" is a connection to the peer; "tcp listen
+		 * 127.0.0.1:8080" a server waiting for one. */
+		if (m >= n && !strcmp(t->waits[i].target + m - n, addr) &&
+		    !strstr(t->waits[i].target, "listen") &&
+		    (m == n || t->waits[i].target[m - n - 1] == ' '))
 			return &t->waits[i];
 	}
 	return NULL;

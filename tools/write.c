@@ -150,10 +150,12 @@ cJSON *report_details(const struct prof *p)
 	jadd_num_or_null(tr, "wall_time_ms", p->have_deep && p->trace, p->deep.m.v[M_WALL_MS]);
 	jadd_num_or_null(tr, "tracer_overhead_pct", p->tracer_overhead_pct > -1e9 && p->trace,
 			 p->tracer_overhead_pct);
-	jadd_num_or_null(tr, "stop_ns_median", p->trace && jhas(p->trace, "stop_ns.median"),
-			 jnum(p->trace, "stop_ns.median", 0));
-	jadd_num_or_null(tr, "stop_ns_p99", p->trace && jhas(p->trace, "stop_ns.p99"),
-			 jnum(p->trace, "stop_ns.p99", 0));
+	jadd_num_or_null(tr, "stop_ns_median", p->trace && jhas(p->trace, "tracer.stop_ns.median"),
+			 jnum(p->trace, "tracer.stop_ns.median", 0));
+	jadd_num_or_null(tr, "stop_ns_p99", p->trace && jhas(p->trace, "tracer.stop_ns.p99"),
+			 jnum(p->trace, "tracer.stop_ns.p99", 0));
+	jadd_num_or_null(tr, "samples", p->trace && jhas(p->trace, "samples"),
+			 jnum(p->trace, "samples", 0));
 	jadd_num_or_null(tr, "sample_period_ns", p->trace && jhas(p->trace, "sample_period_ns"),
 			 jnum(p->trace, "sample_period_ns", 0));
 	add_str_or_null(d, "escalation", p->escalation);

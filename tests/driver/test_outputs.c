@@ -88,6 +88,9 @@ Test(outputs, report_is_self_contained)
 	asprintf(&html, "%s/report.html", d.out);
 	s = tl_read_file(html, NULL);
 	cr_assert_not_null(s);
+	/* the only URL is the SVG namespace, which is a name, not a resource */
+	for (char *q = s; (q = strstr(q, "xmlns=\"http://www.w3.org/2000/svg\""));)
+		memset(q, ' ', strlen("xmlns=\"http://www.w3.org/2000/svg\""));
 	cr_assert_null(strstr(s, "http://"), "no network resource");
 	cr_assert_null(strstr(s, "https://"));
 	cr_assert_null(strstr(s, " src="), "no external script or image");

@@ -39,8 +39,12 @@ Test(scenario, cpu_bound)
 					  "60", NULL});
 	ran_ok(&d);
 	cr_assert_str_eq(cls(&d), "CPU", "detail: %s", tl_json_str(d.result, "bottleneck_detail"));
-	cr_assert_gt(tl_json_num(map(&d), "baseline.cpu_time_ms"),
-		     0.6 * tl_json_num(map(&d), "baseline.wall_time_ms"));
+	/* 60 M xorshift rounds take about 100 ms of CPU on this class of
+	 * machine; CPU time does not grow with the machine's load. */
+	cr_assert_gt(tl_json_num(map(&d), "baseline.cpu_time_ms"), 40.0);
+	cr_assert_leq(tl_json_num(map(&d), "baseline.cpu_time_ms"),
+		      tl_json_num(map(&d), "baseline.wall_time_ms") * 1.05 + 2,
+		      "one thread cannot use more CPU than wall time");
 	cr_assert_eq(tl_json_num(map(&d), "baseline.http_round_trips"), 0);
 	/* The one line it prints is all it writes. */
 	asprintf(&log, "%s/raw/run-1.log", d.out);
