@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "error.h"
 #include "outfile.h"
@@ -65,7 +66,8 @@ void prof_progress(const struct prof *p, const char *fmt, ...)
 	va_list ap;
 	char *s;
 
-	if (p->o.quiet)
+	/* Progress is for people watching a terminal; logs get the summary. */
+	if (p->o.quiet || !isatty(STDERR_FILENO))
 		return;
 	va_start(ap, fmt);
 	if (vasprintf(&s, fmt, ap) < 0)

@@ -128,7 +128,7 @@ struct prof {
 
 /* Adds a line to the concerns list (printf-style). */
 void prof_concern(struct prof *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* Progress line on stderr unless --quiet. */
+/* Progress line on stderr when it is a terminal, unless --quiet. */
 void prof_progress(const struct prof *p, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 /* malloc'd copies; never NULL. */

@@ -3,6 +3,10 @@
  * and nothing left running.
  */
 #include <criterion/criterion.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -132,4 +136,38 @@ Test(bad, ptrace_refused)
 	cr_assert_eq(d.r.code, 3, "%s", d.r.err);
 	cr_assert(strstr(d.r.err, "ptrace refused"), "%s", d.r.err);
 	tl_rm_rf(d.dir);
+}
+
+Test(bad, interrupted_session_ends_everything)
+{
+	char *dir = tl_tmpdir("intr"), *pidfile, *cmd, *s;
+	int st, child_pid = 0;
+	pid_t pp;
+
+	asprintf(&pidfile, "%s/child.pid", dir);
+	asprintf(&cmd, "sleep 60 & echo $! > %s; wait", pidfile);
+	pp = fork();
+	if (pp == 0) {
+		int null = open("/dev/null", O_WRONLY);
+
+		dup2(null, 1);
+		dup2(null, 2);
+		if (chdir(dir) < 0)
+			_exit(126);
+		setenv("ASAN_OPTIONS", "detect_leaks=0", 1);
+		execl(tl_bpath("perfprof"), "perfprof", "-q", "--warmup", "0", "--", "sh", "-c",
+		      cmd, (char *)NULL);
+		_exit(127);
+	}
+	for (int i = 0; i < 100 && !(s = tl_read_file(pidfile, NULL)); i++)
+		usleep(50000);
+	cr_assert_not_null(s, "the command did not start");
+	child_pid = atoi(s);
+	cr_assert_gt(child_pid, 0);
+	kill(pp, SIGINT);
+	cr_assert_eq(waitpid(pp, &st, 0), pp);
+	cr_assert(WIFEXITED(st));
+	cr_assert_eq(WEXITSTATUS(st), 130);
+	cr_assert_eq(kill(child_pid, 0), -1, "the command's child %d survived", child_pid);
+	tl_rm_rf(dir);
 }

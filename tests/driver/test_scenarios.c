@@ -4,9 +4,12 @@
  * the validity of every output.
  */
 #include <criterion/criterion.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "drv.h"
 
@@ -235,5 +238,84 @@ Test(scenario, baseline_runs_and_hyperfine_shape)
 	cr_assert_float_eq(tl_json_num(r, "median") * 1000,
 			   tl_json_num(map(&d), "baseline.wall_time_ms"), 0.06);
 	cr_assert_eq(tl_json_num(r, "metrics.processes.median"), 1);
+	tl_rm_rf(d.dir);
+}
+
+Test(scenario, fast_database_is_within_the_norm)
+{
+	struct drv d;
+	const cJSON *ev;
+
+	drv_need(0);
+	/* 6 queries of 4 ms: inside the reference range of a simple query
+	 * (0.5-10 ms), and nothing to batch. */
+	drv_profile(&d, NULL,
+		    (const char *const[]){"--runs", "1", "--warmup", "0", "--", tl_prog("drv_db"),
+					  "6", "4", NULL});
+	if (d.r.exited && d.r.code == 1 && strstr(d.r.err, "port 5432"))
+		cr_skip_test("port 5432 is in use on this machine");
+	ran_ok(&d);
+	cr_assert_str_eq(cls(&d), "I/O-DB", "detail: %s",
+			 tl_json_str(d.result, "bottleneck_detail"));
+	cr_assert_str_eq(tl_json_str(d.result, "wrong_tool_indicators[0]"), "within_industry_norm");
+	ev = tl_json_at(d.details, "wrong_tool_evidence[0]");
+	cr_assert_not_null(ev);
+	cr_assert(strstr(tl_json_str(ev, "evidence"), "(6 operations); reference range for simple "
+						      "query (indexed): 0.5-10 ms"),
+		  "%s", tl_json_str(ev, "evidence"));
+	tl_rm_rf(d.dir);
+}
+
+Test(scenario, http_endpoint)
+{
+	struct drv d;
+	struct tl_result r;
+	char *url, *script, *body;
+	int port = tl_free_port();
+	pid_t srv;
+
+	drv_need(0);
+	if (!tl_have("curl") || !tl_have("python3"))
+		cr_skip_test("curl and python3 are needed for a local endpoint");
+	srv = fork();
+	if (srv == 0) {
+		char ps[16];
+
+		snprintf(ps, sizeof(ps), "%d", port);
+		setpgid(0, 0);
+		execlp("python3", "python3", "-m", "http.server", "--bind", "127.0.0.1", ps,
+		       (char *)NULL);
+		_exit(127);
+	}
+	asprintf(&url, "http://127.0.0.1:%d/", port);
+	{
+		/* wait until it answers */
+		const char *argv[] = {"curl",
+				      "-s",
+				      "-o",
+				      "/dev/null",
+				      "--retry",
+				      "20",
+				      "--retry-connrefused",
+				      "--retry-delay",
+				      "0",
+				      url,
+				      NULL};
+
+		tl_run(&r, argv, NULL, NULL, NULL, 30);
+	}
+	drv_profile(&d, NULL,
+		    (const char *const[]){"--runs", "1", "--warmup", "0", "--endpoint", url, NULL});
+	kill(-srv, SIGTERM);
+	kill(srv, SIGTERM);
+	waitpid(srv, NULL, 0);
+	ran_ok(&d);
+	cr_assert_str_eq(tl_json_str(d.result, "entry_point_info.type"), "api_endpoint");
+	cr_assert_str_eq(tl_json_str(d.result, "entry_point_info.route"), "/");
+	cr_assert_eq(tl_json_num(map(&d), "baseline.http_round_trips"), 1, "curl asks once");
+	asprintf(&script, "%s/.hex-skills/optimization/t/profile_test.sh", d.dir);
+	body = tl_read_file(script, NULL);
+	cr_assert_not_null(body, "the generated test script is at %s", script);
+	cr_assert(strstr(body, "curl") && strstr(body, url));
 	tl_rm_rf(d.dir);
 }
