@@ -148,6 +148,7 @@ uint32_t shim_file_index(const char *abspath)
 			t[i].hash = h;
 			shim_strlcpy(t[i].path, key, sizeof(t[i].path));
 			__atomic_store_n(&t[i].used, 2, __ATOMIC_RELEASE);
+			shm_order_add(&shim_shm->nfiles, shm_order(shim_shm)->files, SHM_MAX_FILES, i);
 			return i + 1;
 		}
 		while (used == 1)
@@ -186,6 +187,7 @@ uint32_t shim_peer_index(const char *addr, int transport, int role, int pclass)
 			t[i].pclass = (uint8_t)pclass;
 			shim_strlcpy(t[i].addr, addr, sizeof(t[i].addr));
 			__atomic_store_n(&t[i].used, 2, __ATOMIC_RELEASE);
+			shm_order_add(&shim_shm->npeers, shm_order(shim_shm)->peers, SHM_MAX_PEERS, i);
 			return i + 1;
 		}
 		while (used == 1)

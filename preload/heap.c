@@ -9,58 +9,50 @@
  * with a mean distance of heap_sample_interval; see docs/shim-report.md for
  * the unbiased estimates kept per site.
  */
+#include <dlfcn.h>
 #include <execinfo.h>
 #include <math.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "heap.h"
 #include "internal.h"
 
 #define FOLD_BYTES 65536
 
-static int64_t fold_limit = FOLD_BYTES / 2;
+int shim_glibc_malloc;
 int shim_bt_ready;
 
-static void fold(int64_t v)
+void shim_heap_fold(int64_t v)
 {
 	struct shm_header *h = shim_shm;
 	int64_t live, peak;
 	uint32_t n;
 
-	shim_tls.heap_pending = 0;
 	live = __atomic_add_fetch(&h->heap_live, v, __ATOMIC_RELAXED);
 	peak = __atomic_load_n(&h->heap_peak, __ATOMIC_RELAXED);
 	while (live > peak && !__atomic_compare_exchange_n(&h->heap_peak, &peak, live, 1,
 							   __ATOMIC_RELAXED, __ATOMIC_RELAXED))
 		;
+	/* Each live thread may hold back FOLD_BYTES / 2 / threads: together less than the error bound. */
 	n = __atomic_load_n(&h->nthreads_live, __ATOMIC_RELAXED);
-	fold_limit = FOLD_BYTES / 2 / (n ? n : 1);
-	if (fold_limit < 512)
-		fold_limit = 512;
+	shim_tls.heap_bias = FOLD_BYTES / 2 / (n ? n : 1);
+	if (shim_tls.heap_bias < 512)
+		shim_tls.heap_bias = 512;
+	shim_tls.heap_span = 2 * shim_tls.heap_bias - 1;
+	shim_tls.heap_biased = shim_tls.heap_bias;
 }
 
-static inline void pending(int64_t d)
+int64_t shim_heap_pending_bytes(void)
 {
-	int64_t v = shim_tls.heap_pending + d;
-
-	if (likely(v < fold_limit && v > -fold_limit))
-		shim_tls.heap_pending = v;
-	else
-		fold(v);
+	return (int64_t)(shim_tls.heap_biased - shim_tls.heap_bias);
 }
 
 void shim_heap_flush(void)
 {
-	if (shim_shm && shim_tls.heap_pending)
-		fold(shim_tls.heap_pending);
-}
-
-static inline unsigned bucket(size_t size)
-{
-	unsigned b = size <= 1 ? 0 : 64 - (unsigned)__builtin_clzll((unsigned long long)size - 1);
-
-	return b < SHM_HIST_BUCKETS ? b : SHM_HIST_BUCKETS - 1;
+	if (shim_shm && shim_heap_pending_bytes())
+		shim_heap_fold(shim_heap_pending_bytes());
 }
 
 static uint64_t rng_next(void)
@@ -169,7 +161,7 @@ static void modules_refresh(struct shm_header *h)
 	}
 }
 
-static void sample(size_t size)
+void shim_heap_sample(size_t size)
 {
 	struct shm_header *h = shim_shm;
 	uint64_t interval = h->heap_sample_interval;
@@ -177,7 +169,7 @@ static void sample(size_t size)
 	struct shm_hsite *t = shm_hsites(h);
 	double prob;
 	uint64_t hash = 1469598103934665603ULL;
-	int n, skip = 2;
+	int n, skip = 2, saved;
 
 	if (!interval) {
 		shim_tls.sample_left = INT64_MAX;
@@ -191,19 +183,28 @@ static void sample(size_t size)
 	}
 	while (shim_tls.sample_left <= 0)
 		shim_tls.sample_left += draw(interval);
-	if (!shim_bt_ready)
+	if (!shim_bt_ready || shim_tls.busy)
 		return;
+	saved = errno;
+	ENTER();
 	n = backtrace(frames, (int)ARRAY_SIZE(frames));
-	if (n <= skip)
+	if (n <= skip) {
+		LEAVE();
+		errno = saved;
 		return;
+	}
 	for (int i = skip; i < n; i++)
 		hash = (hash ^ (uint64_t)(uintptr_t)frames[i]) * 1099511628211ULL;
 	prob = -expm1(-(double)size / (double)interval);
-	if (prob <= 0)
+	if (prob <= 0) {
+		LEAVE();
+		errno = saved;
 		return;
+	}
 	spin_lock(&h->hsites_lock);
 	for (uint32_t probe = 0; probe < SHM_MAX_HSITES; probe++) {
-		struct shm_hsite *s = &t[(hash + probe) & (SHM_MAX_HSITES - 1)];
+		uint32_t idx = (uint32_t)(hash + probe) & (SHM_MAX_HSITES - 1);
+		struct shm_hsite *s = &t[idx];
 
 		if (s->used && (s->hash != hash || s->nframes != (uint32_t)(n - skip)))
 			continue;
@@ -213,6 +214,7 @@ static void sample(size_t size)
 			for (int i = skip; i < n; i++)
 				s->frames[i - skip] = (uint64_t)(uintptr_t)frames[i];
 			s->used = 1;
+			shm_order_add(&h->nhsites, shm_order(h)->hsites, SHM_MAX_HSITES, idx);
 		}
 		s->samples++;
 		s->sampled_bytes += size;
@@ -224,42 +226,14 @@ static void sample(size_t size)
 				break;
 			}
 		spin_unlock(&h->hsites_lock);
+		LEAVE();
+		errno = saved;
 		return;
 	}
 	h->hsites_dropped++;
 	spin_unlock(&h->hsites_lock);
-}
-
-void shim_heap_alloc(void *p, size_t size)
-{
-	struct shm_thread *s = shim_slot();
-	size_t usable = real_malloc_usable_size(p);
-
-	cnt_add(s, &s->heap_allocs, 1);
-	cnt_add(s, &s->heap_bytes, size);
-	cnt_add(s, &s->hist[bucket(size)], 1);
-	pending((int64_t)usable);
-	shim_tls.sample_left -= (int64_t)size;
-	if (unlikely(shim_tls.sample_left <= 0))
-		sample(size);
-}
-
-void shim_heap_free(void *p)
-{
-	struct shm_thread *s = shim_slot();
-
-	cnt_add(s, &s->heap_frees, 1);
-	pending(-(int64_t)real_malloc_usable_size(p));
-}
-
-void shim_heap_realloc(size_t old_usable, void *p, size_t size)
-{
-	struct shm_thread *s = shim_slot();
-
-	cnt_add(s, &s->heap_reallocs, 1);
-	cnt_add(s, &s->heap_frees, 1);
-	pending(-(int64_t)old_usable);
-	shim_heap_alloc(p, size);
+	LEAVE();
+	errno = saved;
 }
 
 void shim_heap_init(void)
@@ -271,4 +245,6 @@ void shim_heap_init(void)
 	backtrace(f, 4);
 	shim_bt_ready = 1;
 	LEAVE();
+	/* glibc exports its allocator as __libc_malloc too: then chunk headers can be read. */
+	shim_glibc_malloc = real_malloc && real_malloc == dlsym(RTLD_NEXT, "__libc_malloc");
 }

@@ -1,11 +1,16 @@
 /*
  * Exported heap hooks.  Each resolves the real function, passes through when
- * the shim is off or re-entered, and records through heap.c.  Allocations
+ * the shim is off or re-entered, and records through heap.h.  Allocations
  * made while dlsym() resolves malloc come from the bootstrap pool (real.c),
  * which free() and realloc() recognise.
+ *
+ * The fast paths do not mark the thread busy: the allocator never calls
+ * back into the hooks, and the recording itself calls nothing (the sampling
+ * slow path marks itself).  free() records first and tail-calls the real free.
  */
 #include <string.h>
 
+#include "heap.h"
 #include "internal.h"
 
 #define BOOT_OR(real, ...)                                                                         \
@@ -20,18 +25,13 @@
 HOOK(void *, malloc, (size_t n))
 {
 	void *p;
-	int e;
 
 	BOOT_OR(real_malloc, shim_boot_alloc(n, 0));
 	if (!shim_on())
 		return real_malloc(n);
-	ENTER();
 	p = real_malloc(n);
-	e = errno;
-	if (p)
+	if (likely(p != NULL))
 		shim_heap_alloc(p, n);
-	errno = e;
-	LEAVE();
 	return p;
 }
 
@@ -44,20 +44,14 @@ HOOK(void, free, (void *p))
 		if (!real_free)
 			return;
 	}
-	if (!shim_on()) {
-		real_free(p);
-		return;
-	}
-	ENTER();
-	shim_heap_free(p);
+	if (shim_on())
+		shim_heap_free_usable(shim_usable(p));
 	real_free(p);
-	LEAVE();
 }
 
 HOOK(void *, calloc, (size_t n, size_t m))
 {
 	void *p;
-	int e;
 
 	if (unlikely(!real_calloc)) {
 		shim_resolve();
@@ -69,13 +63,9 @@ HOOK(void *, calloc, (size_t n, size_t m))
 	}
 	if (!shim_on())
 		return real_calloc(n, m);
-	ENTER();
 	p = real_calloc(n, m);
-	e = errno;
 	if (p)
 		shim_heap_alloc(p, n * m);
-	errno = e;
-	LEAVE();
 	return p;
 }
 
@@ -111,7 +101,7 @@ static void *realloc_common(void *p, size_t n, void *(*fn)(void *, size_t, size_
 		return fn ? fn(p, n, m) : real_realloc(p, n);
 	}
 	ENTER();
-	old = real_malloc_usable_size(p);
+	old = shim_usable(p);
 	q = fn ? fn(p, n, m) : real_realloc(p, n);
 	e = errno;
 	if (q) {
@@ -120,9 +110,8 @@ static void *realloc_common(void *p, size_t n, void *(*fn)(void *, size_t, size_
 		/* glibc frees the block and returns NULL */
 		struct shm_thread *s = shim_slot();
 
-		cnt_add(s, &s->heap_frees, 1);
 		cnt_add(s, &s->heap_reallocs, 1);
-		shim_tls.heap_pending -= (int64_t)old;
+		shim_heap_free_usable(old);
 	}
 	errno = e;
 	LEAVE();

@@ -38,20 +38,23 @@ struct span_frame {
 
 /* Per-thread state (initial-exec TLS: a fixed offset from %fs, no call). */
 struct shim_tls {
-	int busy;	 /* inside the shim: hooks pass through */
+	int busy;	 /* inside the shim, or a vfork child: hooks pass through */
 	int in_resolve;	 /* inside shim_resolve() */
 	int vfork_child; /* running as a vfork child on its parent's stack */
 	int dead;	 /* slot released at thread exit */
 	struct shm_thread *slot;
 	unsigned slot_idx;
-	int64_t heap_pending; /* usable bytes not yet folded into the global live count */
+	/* Usable bytes not yet folded into the global live count, plus heap_bias
+	 * (heap.h); heap_span is 2 * heap_bias - 1.  All 0 until the first fold. */
+	uint64_t heap_biased, heap_bias, heap_span;
 	int64_t sample_left;  /* bytes until the next sampled allocation */
 	uint64_t rng;
 	unsigned span_depth;
 	struct span_frame spans[SPAN_STACK];
 };
 
-/* vfork.S writes vfork_child at this offset. */
+/* vfork.S writes busy and vfork_child at these offsets. */
+_Static_assert(offsetof(struct shim_tls, busy) == 0, "vfork.S offset");
 _Static_assert(offsetof(struct shim_tls, vfork_child) == 8, "vfork.S offset");
 
 extern __thread struct shim_tls shim_tls __attribute__((tls_model("initial-exec")));
@@ -71,9 +74,9 @@ int shim_init(void);
 static inline int shim_on(void)
 {
 	if (likely(shim_state == SHIM_ACTIVE))
-		return !shim_tls.busy && !shim_tls.vfork_child;
+		return !shim_tls.busy;
 	if (shim_state == SHIM_UNINIT)
-		return shim_init() && !shim_tls.busy && !shim_tls.vfork_child;
+		return shim_init() && !shim_tls.busy;
 	return 0;
 }
 
@@ -149,11 +152,9 @@ void shim_net_connected_check(int fd, uint64_t t);
 void shim_dns(int failed, uint64_t t0, uint64_t t1);
 void shim_file_flush_pending(struct shm_thread *s);
 
-/* heap.c */
-void shim_heap_alloc(void *p, size_t size);
-void shim_heap_free(void *p);
-void shim_heap_realloc(size_t old_usable, void *p, size_t size);
+/* heap.c, heap.h */
 void shim_heap_flush(void);
+int64_t shim_heap_pending_bytes(void);
 void shim_heap_init(void);
 
 /* lock.c */

@@ -20,7 +20,7 @@
 #include <stdint.h>
 
 #define SHM_MAGIC	 0x314d485350524550ULL /* "PERPSHM1", little endian */
-#define SHM_VERSION	 1
+#define SHM_VERSION	 2
 
 #define SHM_MAX_THREADS	 256	/* counter slots; more threads share the last slot */
 #define SHM_MAX_FDS	 65536	/* descriptors tracked individually */
@@ -77,7 +77,7 @@ struct shm_thread {
 	struct io_counters stdio[IO_NKINDS];
 	struct file_pending fpend;
 	uint64_t poll_calls, poll_blocked;
-	uint64_t heap_allocs, heap_frees, heap_reallocs, heap_bytes;
+	uint64_t heap_frees, heap_reallocs, heap_bytes; /* allocations: the sum of hist[] */
 	uint64_t hist[SHM_HIST_BUCKETS];
 	uint64_t lock_contended, lock_wait;
 	uint64_t dns_lookups, dns_failures, dns_blocked;
@@ -187,11 +187,25 @@ struct shm_header {
 	uint32_t modules_lock;
 	uint32_t hsites_lock;
 	uint32_t nsites;
+	uint32_t threads_hwm; /* slots [0, threads_hwm) have been claimed at some time */
+	/* Entries used in the hashed tables, in the order index (1-based indices; 0 = being added). */
+	uint32_t nfiles, npeers, nhsites;
 	uint32_t pad1;
 
 	/* Offsets of the tables from the start of the file. */
 	uint64_t off_threads, off_fds, off_files, off_peers, off_listens, off_sites, off_spans,
-		off_hsites, off_modules;
+		off_hsites, off_modules, off_order;
+};
+
+/*
+ * The order index: which entries of the hashed tables are used, so that
+ * readers touch only those.  A counter file is sparse, and reading a hole
+ * costs a page of zeroes; the report must not read 16 MB to find 20 entries.
+ */
+struct shm_order {
+	uint16_t files[SHM_MAX_FILES];
+	uint16_t peers[SHM_MAX_PEERS];
+	uint16_t hsites[SHM_MAX_HSITES];
 };
 
 /* The tables follow the header in this order, each 4096-aligned. */
@@ -217,6 +231,7 @@ static inline uint64_t shm_layout(struct shm_header *h)
 	      sizeof(struct shm_span_stat) * (uint64_t)SHM_MAX_THREADS * SHM_MAX_SITES);
 	PLACE(off_hsites, sizeof(struct shm_hsite) * SHM_MAX_HSITES);
 	PLACE(off_modules, sizeof(struct shm_module) * SHM_MAX_MODULES);
+	PLACE(off_order, sizeof(struct shm_order));
 #undef PLACE
 	return off;
 }
@@ -230,6 +245,22 @@ static inline uint64_t shm_layout(struct shm_header *h)
 #define shm_sites(h)	SHM_TABLE(h, off_sites, struct shm_site)
 #define shm_hsites(h)	SHM_TABLE(h, off_hsites, struct shm_hsite)
 #define shm_modules(h)	SHM_TABLE(h, off_modules, struct shm_module)
+#define shm_order(h)	SHM_TABLE(h, off_order, struct shm_order)
+
+/* Appends table index i to an order list (see struct shm_order). */
+static inline void shm_order_add(uint32_t *count, uint16_t *list, uint32_t max, uint32_t i)
+{
+	uint32_t k = __atomic_fetch_add(count, 1, __ATOMIC_RELAXED);
+
+	if (k < max)
+		__atomic_store_n(&list[k], (uint16_t)(i + 1), __ATOMIC_RELEASE);
+}
+
+/* The i-th used entry of an order list, or -1 while it is being added. */
+static inline int shm_order_get(const uint16_t *list, uint32_t k)
+{
+	return (int)__atomic_load_n(&list[k], __ATOMIC_ACQUIRE) - 1;
+}
 static inline struct shm_span_stat *shm_span(struct shm_header *h, unsigned slot, unsigned site)
 {
 	return SHM_TABLE(h, off_spans, struct shm_span_stat) + (uint64_t)slot * SHM_MAX_SITES +

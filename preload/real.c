@@ -27,7 +27,7 @@ static const struct {
 };
 
 /* 64 KiB is far more than dlsym needs; blocks carry their size in front. */
-static char boot_pool[65536] __attribute__((aligned(16)));
+char shim_boot_pool[SHIM_BOOT_POOL] __attribute__((aligned(16)));
 static size_t boot_used;
 
 void *shim_boot_alloc(size_t size, int zero)
@@ -37,16 +37,11 @@ void *shim_boot_alloc(size_t size, int zero)
 	char *p;
 
 	(void)zero; /* the pool is zeroed and never reused */
-	if (off + need + 16 > sizeof(boot_pool))
+	if (off + need + 16 > sizeof(shim_boot_pool))
 		return NULL;
-	p = boot_pool + off;
+	p = shim_boot_pool + off;
 	*(size_t *)p = size;
 	return p + 16;
-}
-
-int shim_is_boot(const void *p)
-{
-	return (const char *)p >= boot_pool && (const char *)p < boot_pool + sizeof(boot_pool);
 }
 
 size_t shim_boot_size(const void *p)

@@ -213,9 +213,14 @@ void shim_resolve(void);
 extern int shim_resolved;
 
 /* The bootstrap pool for dlsym's own allocations. */
+#define SHIM_BOOT_POOL 65536
+extern char shim_boot_pool[SHIM_BOOT_POOL];
 void *shim_boot_alloc(size_t size, int zero);
-int shim_is_boot(const void *p);
 size_t shim_boot_size(const void *p);
+static inline int shim_is_boot(const void *p)
+{
+	return (const char *)p >= shim_boot_pool && (const char *)p < shim_boot_pool + SHIM_BOOT_POOL;
+}
 
 #define ENSURE_REAL()                                                                              \
 	do {                                                                                       \

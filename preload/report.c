@@ -54,13 +54,30 @@ static void add_io(struct io_counters *d, const struct io_counters *s)
 	d->opens += s->opens;
 }
 
+/*
+ * The slots to read: those ever claimed, then the shared overflow slot.
+ * Returns the number of entries in idx.
+ */
+static int slots(const struct shm_header *h, uint32_t *idx)
+{
+	uint32_t n = MIN(h->threads_hwm, (uint32_t)SHM_MAX_THREADS - 1);
+	int k = 0;
+
+	for (uint32_t i = 0; i < n; i++)
+		idx[k++] = i;
+	idx[k++] = SHM_MAX_THREADS - 1;
+	return k;
+}
+
 static void sum(struct shm_header *h, struct totals *t)
 {
 	struct shm_thread *th = shm_threads(h);
+	uint32_t idx[SHM_MAX_THREADS];
+	int n = slots(h, idx);
 
 	memset(t, 0, sizeof(*t));
-	for (int i = 0; i < SHM_MAX_THREADS; i++) {
-		struct shm_thread *s = &th[i];
+	for (int j = 0; j < n; j++) {
+		struct shm_thread *s = &th[idx[j]];
 
 		for (int k = 0; k < IO_NKINDS; k++) {
 			add_io(&t->io[k], &s->io[k]);
@@ -68,12 +85,13 @@ static void sum(struct shm_header *h, struct totals *t)
 		}
 		t->poll_calls += s->poll_calls;
 		t->poll_blocked += s->poll_blocked;
-		t->allocs += s->heap_allocs;
 		t->frees += s->heap_frees;
 		t->reallocs += s->heap_reallocs;
 		t->bytes += s->heap_bytes;
-		for (int b = 0; b < SHM_HIST_BUCKETS; b++)
+		for (int b = 0; b < SHM_HIST_BUCKETS; b++) {
 			t->hist[b] += s->hist[b];
+			t->allocs += s->hist[b];
+		}
 		t->lock_contended += s->lock_contended;
 		t->lock_wait += s->lock_wait;
 		t->dns_lookups += s->dns_lookups;
@@ -135,6 +153,8 @@ static void w_io(struct jsonw *w, const struct conv *c, struct shm_header *h,
 	struct io_counters all = {0}, stdio = {0};
 	struct shm_file *f = shm_files(h);
 	struct shm_thread *th = shm_threads(h);
+	uint32_t idx[SHM_MAX_THREADS], nf = MIN(h->nfiles, (uint32_t)SHM_MAX_FILES);
+	int nslots = slots(h, idx);
 
 	for (int k = 0; k < IO_NKINDS; k++) {
 		add_io(&all, &t->io[k]);
@@ -190,18 +210,19 @@ static void w_io(struct jsonw *w, const struct conv *c, struct shm_header *h,
 		jsonw_null(w, "reconcile");
 	}
 	jsonw_arr_begin(w, "files");
-	for (int i = 0; i < SHM_MAX_FILES; i++) {
+	for (uint32_t o = 0; o < nf; o++) {
 		struct io_counters x = {0};
+		int i = shm_order_get(shm_order(h)->files, o);
 
-		if (f[i].used != 2)
+		if (i < 0 || f[i].used != 2)
 			continue;
 		x.read_calls = f[i].read_calls;
 		x.read_bytes = f[i].read_bytes;
 		x.write_calls = f[i].write_calls;
 		x.write_bytes = f[i].write_bytes;
 		x.read_blocked = f[i].blocked;
-		for (int s = 0; s < SHM_MAX_THREADS; s++) {
-			const struct file_pending *p = &th[s].fpend;
+		for (int s = 0; s < nslots; s++) {
+			const struct file_pending *p = &th[idx[s]].fpend;
 
 			if (p->file != (uint32_t)i + 1)
 				continue;
@@ -232,12 +253,16 @@ static void w_net(struct jsonw *w, const struct conv *c, struct shm_header *h,
 	struct shm_peer *p = shm_peers(h);
 	struct shm_listen *l = shm_listens(h);
 	uint64_t rt = 0, http_rt = 0;
+	uint32_t np = MIN(h->npeers, (uint32_t)SHM_MAX_PEERS);
 
-	for (int i = 0; i < SHM_MAX_PEERS; i++)
-		if (p[i].used == 2) {
+	for (uint32_t o = 0; o < np; o++) {
+		int i = shm_order_get(shm_order(h)->peers, o);
+
+		if (i >= 0 && p[i].used == 2) {
 			rt += p[i].round_trips;
 			http_rt += p[i].http_round_trips;
 		}
+	}
 	jsonw_obj_begin(w, "net");
 	jsonw_u64(w, "connects", h->net_connects);
 	jsonw_u64(w, "connect_errors", h->net_connect_errors);
@@ -262,10 +287,11 @@ static void w_net(struct jsonw *w, const struct conv *c, struct shm_header *h,
 	}
 	jsonw_arr_end(w);
 	jsonw_arr_begin(w, "peers");
-	for (int i = 0; i < SHM_MAX_PEERS; i++) {
-		struct shm_peer *x = &p[i];
+	for (uint32_t o = 0; o < np; o++) {
+		int i = shm_order_get(shm_order(h)->peers, o);
+		struct shm_peer *x = i >= 0 ? &p[i] : NULL;
 
-		if (x->used != 2)
+		if (!x || x->used != 2)
 			continue;
 		jsonw_obj_begin(w, NULL);
 		jsonw_str(w, "addr", x->addr);
@@ -384,10 +410,10 @@ static void w_heap(struct jsonw *w, struct shm_header *h, const struct totals *t
 	jsonw_arr_end(w);
 	jsonw_u64(w, "sample_interval_bytes", h->heap_sample_interval);
 	/* The sites with the most estimated bytes, largest first. */
-	for (int i = 0; i < SHM_MAX_HSITES; i++) {
-		int j;
+	for (uint32_t o = 0; o < MIN(h->nhsites, (uint32_t)SHM_MAX_HSITES); o++) {
+		int i = shm_order_get(shm_order(h)->hsites, o), j;
 
-		if (!s[i].used)
+		if (i < 0 || !s[i].used)
 			continue;
 		if (ntop == REPORT_MAX_HSITES && s[i].est_bytes <= s[top[ntop - 1]].est_bytes)
 			continue;
@@ -422,6 +448,8 @@ static void w_spans(struct jsonw *w, const struct conv *c, struct shm_header *h)
 {
 	uint32_t n = h->nsites < SHM_MAX_SITES ? h->nsites : SHM_MAX_SITES;
 	struct shm_site *s = shm_sites(h);
+	uint32_t idx[SHM_MAX_THREADS];
+	int nslots = slots(h, idx) - 1; /* the shared slot keeps no spans */
 
 	jsonw_arr_begin(w, "spans");
 	for (uint32_t i = 0; i < n; i++) {
@@ -429,8 +457,8 @@ static void w_spans(struct jsonw *w, const struct conv *c, struct shm_header *h)
 
 		if (s[i].used != 1)
 			continue;
-		for (int t = 0; t < SHM_MAX_THREADS; t++) {
-			struct shm_span_stat *st = shm_span(h, (unsigned)t, i);
+		for (int t = 0; t < nslots; t++) {
+			struct shm_span_stat *st = shm_span(h, idx[t], i);
 
 			if (!st->calls)
 				continue;
@@ -600,7 +628,8 @@ int report_check_header(const struct shm_header *h, uint64_t size)
 		return -EPROTO;
 	memset(&tmp, 0, sizeof(tmp));
 	if (shm_layout(&tmp) != h->file_size || tmp.off_threads != h->off_threads ||
-	    tmp.off_modules != h->off_modules || tmp.off_spans != h->off_spans)
+	    tmp.off_modules != h->off_modules || tmp.off_spans != h->off_spans ||
+	    tmp.off_order != h->off_order)
 		return -EPROTO;
 	return 0;
 }

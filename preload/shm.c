@@ -57,24 +57,34 @@ static void read_small(const char *path, char *buf, size_t cap, uint32_t *len)
 		*len = (uint32_t)n;
 }
 
+/* The fork child keeps its parent's descriptors, files, peers and sites, with counters at 0. */
 static void copy_tables(struct shm_header *h, struct shm_header *p)
 {
 	struct shm_file *pf = shm_files(p), *hf = shm_files(h);
 	struct shm_peer *pp = shm_peers(p), *hp = shm_peers(h);
+	struct shm_order *po = shm_order(p), *ho = shm_order(h);
 	uint32_t maxfd = p->max_fd_seen;
+	uint32_t nf = MIN(p->nfiles, (uint32_t)SHM_MAX_FILES), np = MIN(p->npeers, (uint32_t)SHM_MAX_PEERS);
 
-	memcpy(shm_fds(h), shm_fds(p), sizeof(struct shm_fd) * (maxfd + 1 < SHM_MAX_FDS ? maxfd + 1 : SHM_MAX_FDS));
+	memcpy(shm_fds(h), shm_fds(p),
+	       sizeof(struct shm_fd) * (maxfd + 1 < SHM_MAX_FDS ? maxfd + 1 : SHM_MAX_FDS));
 	h->max_fd_seen = maxfd;
-	for (int i = 0; i < SHM_MAX_FILES; i++) {
-		if (pf[i].used != 2)
+	for (uint32_t k = 0; k < nf; k++) {
+		int i = shm_order_get(po->files, k);
+
+		if (i < 0 || pf[i].used != 2)
 			continue;
 		hf[i].used = 2;
 		hf[i].hash = pf[i].hash;
 		memcpy(hf[i].path, pf[i].path, sizeof(hf[i].path));
+		shm_order_add(&h->nfiles, ho->files, SHM_MAX_FILES, (uint32_t)i);
 	}
-	for (int i = 0; i < SHM_MAX_PEERS; i++) {
-		if (pp[i].used != 2)
+	for (uint32_t k = 0; k < np; k++) {
+		int i = shm_order_get(po->peers, k);
+
+		if (i < 0 || pp[i].used != 2)
 			continue;
+		shm_order_add(&h->npeers, ho->peers, SHM_MAX_PEERS, (uint32_t)i);
 		hp[i].used = 2;
 		hp[i].hash = pp[i].hash;
 		hp[i].transport = pp[i].transport;
@@ -133,6 +143,8 @@ int shim_shm_create(pid_t pid, pid_t ppid, struct shm_header *parent)
 		syscall(SYS_unlinkat, AT_FDCWD, path, 0);
 		return e;
 	}
+	/* The file is sparse: fault in single pages, never a read-ahead window of zeroes. */
+	syscall(SYS_madvise, h, size, MADV_RANDOM);
 	shm_layout(h);
 	h->version = SHM_VERSION;
 	h->header_size = sizeof(*h);
@@ -193,6 +205,14 @@ struct shm_thread *shim_slot_claim(void)
 							 __ATOMIC_RELAXED))
 				continue;
 			t[i].tid = (uint32_t)shim_gettid();
+			{
+				uint32_t hwm = __atomic_load_n(&h->threads_hwm, __ATOMIC_RELAXED);
+
+				while (hwm < i + 1 &&
+				       !__atomic_compare_exchange_n(&h->threads_hwm, &hwm, i + 1, 1,
+								    __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+					;
+			}
 			shim_tls.slot = &t[i];
 			shim_tls.slot_idx = i;
 			__atomic_fetch_add(&h->threads_seen, 1, __ATOMIC_RELAXED);
@@ -240,8 +260,8 @@ void shim_after_fork_child(void)
 
 	if (!old)
 		return;
-	live = __atomic_load_n(&old->heap_live, __ATOMIC_RELAXED) + shim_tls.heap_pending;
-	shim_tls.heap_pending = 0;
+	live = __atomic_load_n(&old->heap_live, __ATOMIC_RELAXED) + shim_heap_pending_bytes();
+	shim_tls.heap_biased = shim_tls.heap_bias;
 	shim_tls.slot = NULL;
 	shim_tls.dead = 0;
 	shim_pid = (pid_t)syscall(SYS_getpid);

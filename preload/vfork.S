@@ -2,9 +2,10 @@
  * vfork for the shim.  Like glibc's: the return address is kept in a
  * register across the syscall, because the child runs on (and returns
  * through) its parent's stack.  Before the syscall the thread is marked as a
- * vfork child in the shim's TLS (shim_tls.vfork_child, at offset 8) so that
- * hooks called by the child pass through; the parent clears the mark when it
- * resumes, after the child has exec'd or exited.
+ * vfork child in the shim's TLS (shim_tls.vfork_child, at offset 8, and
+ * shim_tls.busy, at offset 0, raised) so that hooks called by the child pass
+ * through; the parent clears the mark when it resumes, after the child has
+ * exec'd or exited.
  */
 	.text
 	.globl	vfork
@@ -12,6 +13,7 @@
 vfork:
 	movq	shim_tls@GOTTPOFF(%rip), %rcx
 	movl	$1, %fs:8(%rcx)
+	addl	$1, %fs:0(%rcx)
 	popq	%rdi
 	movl	$58, %eax		/* SYS_vfork */
 	syscall
@@ -20,6 +22,7 @@ vfork:
 	jz	1f			/* child: keep the mark */
 	movq	shim_tls@GOTTPOFF(%rip), %rcx
 	movl	$0, %fs:8(%rcx)
+	subl	$1, %fs:0(%rcx)
 	cmpl	$-4095, %eax
 	jae	2f
 1:	ret
