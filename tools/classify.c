@@ -99,6 +99,28 @@ static void classify(struct prof *p, const struct activities *acts)
 				      t->what, t->ms, W);
 		return;
 	}
+	/* CPU spread over many processes (a build, a pool of workers) is one
+	 * cost: their sum competes with the largest single activity. */
+	{
+		double cpu_sum = 0;
+		int ncpu = 0;
+		const struct activity *big = NULL;
+
+		for (int i = 0; i < acts->n; i++)
+			if (acts->a[i].kind == A_CPU) {
+				cpu_sum += acts->a[i].ms;
+				ncpu++;
+				if (!big || acts->a[i].ms > big->ms)
+					big = &acts->a[i];
+			}
+		if (ncpu > 1 && cpu_sum > t->ms && cpu_sum >= 0.1 * W) {
+			p->classification = xstrdup("CPU");
+			p->detail = xasprintf("%.0f ms on CPU across %d processes of %.0f ms wall "
+					      "(largest: %s, %.0f ms)",
+					      cpu_sum, ncpu, W, shim_service(big->owner), big->ms);
+			return;
+		}
+	}
 	switch (t->kind) {
 	case A_CPU: {
 		const struct tnode *h = tix ? hottest(tix->root, NULL) : NULL;
