@@ -259,6 +259,35 @@ void html_report(const struct prof *p, const cJSON *res, const cJSON *det, const
 		sb_puts(sb, "</li>");
 	}
 	sb_puts(sb, "</ul>\n");
+	if (cJSON_GetArraySize(jget(det, "heap_sites"))) {
+		sb_puts(sb,
+			"<h2 id=\"heap\">Allocation sites (sampled by the shim)</h2>\n<table><tr>"
+			"<th>pid</th><th>estimated bytes</th><th>estimated allocations</th>"
+			"<th>stack</th></tr>\n");
+		cJSON_ArrayForEach(it, jget(det, "heap_sites"))
+		{
+			const cJSON *f;
+			int nf = 0;
+
+			sb_printf(sb,
+				  "<tr><td class=\"n\">%.0f</td><td class=\"n\">%.0f</td>"
+				  "<td class=\"n\">%.0f</td><td>",
+				  jnum(it, "pid", 0), jnum(it, "est_bytes", 0),
+				  jnum(it, "est_allocs", 0));
+			cJSON_ArrayForEach(f, jget(it, "frames"))
+			{
+				if (nf++ >= 6)
+					break;
+				if (nf > 1)
+					sb_puts(sb, " &larr; ");
+				sb_puts(sb, "<code>");
+				esc(sb, cJSON_IsString(f) ? f->valuestring : "?");
+				sb_puts(sb, "</code>");
+			}
+			sb_puts(sb, "</td></tr>\n");
+		}
+		sb_puts(sb, "</table>\n");
+	}
 	if (p->line_profile) {
 		sb_puts(sb, "<h2 id=\"lines\">Line profile of ");
 		esc(sb, jstr(p->line_profile, "function", ""));

@@ -1,7 +1,7 @@
 # perfprof, the driver.
 TOOLS_SRCS := $(wildcard tools/*.c)
 TOOLS_OBJS := $(TOOLS_SRCS:%.c=$(B)/obj/%.o)
-TOOLS_PKGS := libcjson
+TOOLS_PKGS := libcjson libdw libelf
 $(TOOLS_OBJS): EXTRA_CPPFLAGS += -Itools -Ipreload $(call pkg_cflags,$(TOOLS_PKGS))
 
 $(B)/perfprof: $(TOOLS_OBJS) $(COMMON_OBJS) $(B)/obj/preload/report.o

@@ -14,6 +14,7 @@
 #include "jget.h"
 #include "phases.h"
 #include "suspect.h"
+#include "symbolize.h"
 #include "trace.h"
 
 const struct shim_set *prof_analysis_set(const struct prof *p);
@@ -346,7 +347,8 @@ static void check_procs(struct prof *p, const struct shim_set *set, double wall_
 		double lock_ms = jnum(pr->j, "locks.wait_ns", 0) / 1e6;
 		double lookups = jnum(pr->j, "net.dns.lookups", 0);
 		double connects = jnum(pr->j, "net.connects", 0);
-		const char *site = jstr(pr->j, "heap.sites[0].frames[0].symbol", NULL);
+		char *site_s = sym_site_name(jget(pr->j, "heap.sites[0].frames"));
+		const char *site = site_s;
 		char *loc =
 		    site ? xasprintf("%s (pid %d), top allocation site %s", pr->exe, pr->pid, site)
 			 : xasprintf("%s (pid %d)", pr->exe, pr->pid);
@@ -376,7 +378,13 @@ static void check_procs(struct prof *p, const struct shim_set *set, double wall_
 					free(s->hint);
 					s->hint = h;
 				}
-				set_fn(s, site);
+				if (site) {
+					/* the function alone, without "(file:line)" */
+					char *fn = strndup(site, strcspn(site, " +"));
+
+					set_fn(s, fn);
+					free(fn);
+				}
 			} else if (peak >= SUS_HEAP_MIN_BYTES) {
 				sus_add(p, "heap_growth", "Resource lifecycle", loc, 0, -1, desc,
 					ev,
@@ -426,6 +434,7 @@ static void check_procs(struct prof *p, const struct shim_set *set, double wall_
 			free(desc);
 		}
 		free(loc);
+		free(site_s);
 	}
 }
 

@@ -18,6 +18,7 @@
 #include "outfile.h"
 #include "phases.h"
 #include "writers.h"
+#include "symbolize.h"
 #include "yamlw.h"
 
 int deep_export(struct prof *p, const char *format, const char *dest_name, char **text);
@@ -179,8 +180,13 @@ cJSON *report_details(const struct prof *p)
 			cJSON_AddNumberToObject(o, "pid", set->p[i].pid);
 			cJSON_AddNumberToObject(o, "est_bytes", jnum(s, "est_bytes", 0));
 			cJSON_AddNumberToObject(o, "est_allocs", jnum(s, "est_allocs", 0));
-			cJSON_ArrayForEach(f, jget(s, "frames")) cJSON_AddItemToArray(
-			    fr, cJSON_CreateString(jstr(f, "symbol", jstr(f, "module", "?"))));
+			cJSON_ArrayForEach(f, jget(s, "frames"))
+			{
+				char *name = sym_frame_name(f);
+
+				cJSON_AddItemToArray(fr, cJSON_CreateString(name));
+				free(name);
+			}
 			cJSON_AddItemToArray(sites, o);
 		}
 	}

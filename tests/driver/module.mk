@@ -12,11 +12,11 @@ DRV_UNIT_OBJS := $(filter-out $(B)/obj/tools/perfprof.o,$(TOOLS_OBJS)) $(COMMON_
 $(B)/obj/tests/driver/%.o: EXTRA_CPPFLAGS += -Itools
 
 TEST_OBJS_driver_test_units := $(DRV_UNIT_OBJS)
-TEST_LIBS_driver_test_units := $(call pkg_libs,libcjson) -lm -ldl
+TEST_LIBS_driver_test_units := $(call pkg_libs,libcjson libdw libelf) -lm -ldl
 $(eval $(call test_binary,driver,test_units))
 
 TEST_OBJS_driver_test_runner := $(DRV_UNIT_OBJS)
-TEST_LIBS_driver_test_runner := $(call pkg_libs,libcjson) -lm -ldl
+TEST_LIBS_driver_test_runner := $(call pkg_libs,libcjson libdw libelf) -lm -ldl
 $(eval $(call test_binary,driver,test_runner))
 
 # The end-to-end suites share drv.c (running perfprof, checking outputs).

@@ -109,7 +109,7 @@ Test(runner, leftover_processes_are_ended)
 static double cpu_of(const char *workers)
 {
 	char *mprog = tl_prog("drv_multi");
-	char *const argv[] = {mprog, "20", (char *)workers, NULL};
+	char *const argv[] = {mprog, "40", (char *)workers, NULL};
 	struct run_status st;
 	char *log;
 
