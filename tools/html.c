@@ -77,6 +77,36 @@ static void step_tree(struct strbuf *sb, const cJSON *steps)
 	sb_puts(sb, "</ul>\n");
 }
 
+static void call_chain(struct strbuf *sb, const cJSON *n, int depth)
+{
+	const cJSON *c;
+
+	if (!depth)
+		sb_puts(sb, "<ul class=\"tree\">\n");
+	sb_puts(sb, "<li><code>");
+	esc(sb, jstr(n, "function", "?"));
+	sb_puts(sb, "</code> ");
+	esc(sb, jstr(n, "location", ""));
+	if (jhas(n, "call_line"))
+		sb_printf(sb, " &middot; called at line %.0f%s", jnum(n, "call_line", 0),
+			  cJSON_IsTrue(jget(n, "in_loop")) ? " <b>in a loop</b>" : "");
+	cJSON_ArrayForEach(c, jget(n, "io_calls"))
+	{
+		sb_puts(sb, " &middot; I/O <code>");
+		esc(sb, jstr(c, "name", "?"));
+		sb_printf(sb, "</code> line %.0f%s", jnum(c, "line", 0),
+			  cJSON_IsTrue(jget(c, "in_loop")) ? " <b>in a loop</b>" : "");
+	}
+	if (cJSON_GetArraySize(jget(n, "calls"))) {
+		sb_puts(sb, "<ul class=\"tree\">\n");
+		cJSON_ArrayForEach(c, jget(n, "calls")) call_chain(sb, c, depth + 1);
+		sb_puts(sb, "</ul>");
+	}
+	sb_puts(sb, "</li>\n");
+	if (!depth)
+		sb_puts(sb, "</ul>\n");
+}
+
 static void baseline_table(struct strbuf *sb, const cJSON *base)
 {
 	const cJSON *m;
@@ -163,6 +193,14 @@ void html_report(const struct prof *p, const cJSON *res, const cJSON *det, const
 	baseline_table(sb, base);
 	sb_puts(sb, "<h2 id=\"steps\">Steps</h2>\n");
 	step_tree(sb, p->steps);
+	sb_puts(sb, "<h2 id=\"chain\">Call chain (read from the source)</h2>\n");
+	if (p->call_chain) {
+		call_chain(sb, p->call_chain, 0);
+	} else {
+		sb_puts(sb, "<p class=\"null\">");
+		esc(sb, p->call_chain_problem ? p->call_chain_problem : "not read");
+		sb_puts(sb, "</p>\n");
+	}
 	sb_puts(sb, "<h2 id=\"flame\">Flame graph</h2>\n");
 	{
 		struct strbuf f = STRBUF_INIT;

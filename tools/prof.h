@@ -107,6 +107,8 @@ struct prof {
 	cJSON *line_profile; /* perftrace annotate of the hotspot, or NULL */
 
 	/* phases 2, 4 */
+	cJSON *call_chain;		/* read from the source (callchain.h), or NULL */
+	const char *call_chain_problem; /* why there is none */
 	struct suspicion *sus;
 	int nsus;
 	cJSON *steps; /* performance_map.steps */

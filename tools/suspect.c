@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "activity.h"
+#include "callchain.h"
 #include "error.h"
 #include "jget.h"
 #include "phases.h"
@@ -54,6 +55,8 @@ void sus_add_step(struct suspicion *s, const char *id)
 
 /* "fetch_item (src/client.c:42)" from the trace when it saw who waited on
  * target, else the target itself.  *fn gets the function (or NULL). */
+static void note_source_loop(struct prof *p, struct suspicion *s, const char *fn);
+
 static struct activities deep_acts;
 static int deep_built;
 
@@ -178,6 +181,7 @@ static void check_network(struct prof *p, const struct activities *acts)
 			s = sus_add(p, "n_plus_one", "Architecture", loc, 1, share, desc, ev,
 				    "the same peer was asked again and again within one run "
 				    "(counted round trips)");
+			note_source_loop(p, s, fn);
 			s->hint = xasprintf("batch the %llu %s to %s into one (or a few)",
 					    (unsigned long long)a->ops, noun(a), a->what);
 			set_fn(s, fn);
@@ -278,6 +282,7 @@ static void check_files(struct prof *p, const struct activities *acts)
 		if (a->connects >= SUS_LOOP_MIN) {
 			s = sus_add(p, "file_reopened", "Data flow", loc, 1, share, desc, ev,
 				    "opens counted by the shim per path");
+			note_source_loop(p, s, fn);
 			s->hint = xasprintf("open %s once (or cache its contents) instead of %llu "
 					    "times",
 					    a->what, (unsigned long long)a->connects);
@@ -446,10 +451,60 @@ const struct shim_set *prof_analysis_set(const struct prof *p)
 	return NULL;
 }
 
+/* Phase 2, Step 1: the call chain from the entry point, read from the
+ * source: the --target function, else the main() the trace saw. */
+static void read_call_chain(struct prof *p)
+{
+	const struct tindex *t = trace_get(p);
+	const char *fn = p->o.target ? p->entry_function : "main";
+	const char *file = p->o.target ? p->entry_file : NULL;
+	const struct tnode *e = NULL;
+
+	if (!p->o.target) {
+		e = t ? trace_find(t, "main", t->root_pid) : NULL;
+		if (!e || !e->file) {
+			p->call_chain_problem =
+			    "no entry point to read the source from (give --target, "
+			    "or a sampled main with its source file)";
+			return;
+		}
+		file = e->file;
+	}
+	p->call_chain = callchain_build(p->root, file, fn, &p->call_chain_problem);
+}
+
+/* What the source says about the calls of fn: appended to a confirmed
+ * loop suspicion's verification note. */
+static void note_source_loop(struct prof *p, struct suspicion *s, const char *fn)
+{
+	const char *caller = NULL, *loc = NULL;
+	int in_loop = 0, line = 0;
+	char *n;
+
+	if (!p->call_chain || !fn)
+		return;
+	if (callchain_find_call(p->call_chain, fn, &caller, &loc, &line, &in_loop) < 0)
+		n = xasprintf(
+		    "%s; the source read from the entry point (depth %d) does not call %s", s->note,
+		    CALLCHAIN_MAX_DEPTH, fn);
+	else if (in_loop)
+		n = xasprintf(
+		    "%s; the source confirms it: %s (%s) calls %s inside a loop at line %d",
+		    s->note, caller, loc, fn, line);
+	else
+		n = xasprintf("%s; in the source %s (%s) calls %s outside any loop (line %d): the "
+			      "repetition comes from further out",
+			      s->note, caller, loc, fn, line);
+	free(s->note);
+	s->note = n;
+}
+
 void phase_suspicions(struct prof *p)
 {
 	const struct shim_set *set = prof_analysis_set(p);
 	struct activities acts;
+
+	read_call_chain(p);
 
 	if (!set) {
 		sus_add(p, "shim", "Measurement", "-", 0, -1, "I/O, network, heap and lock checks",

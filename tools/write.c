@@ -160,6 +160,10 @@ cJSON *report_details(const struct prof *p)
 	jadd_num_or_null(tr, "sample_period_ns", p->trace && jhas(p->trace, "sample_period_ns"),
 			 jnum(p->trace, "sample_period_ns", 0));
 	add_str_or_null(d, "escalation", p->escalation);
+	cJSON_AddItemToObject(d, "call_chain",
+			      p->call_chain ? cJSON_Duplicate(p->call_chain, 1)
+					    : cJSON_CreateNull());
+	add_str_or_null(d, "call_chain_problem", p->call_chain ? NULL : p->call_chain_problem);
 	cJSON_AddItemToObject(d, "function_timings",
 			      p->span_stats ? cJSON_Duplicate(p->span_stats, 1)
 					    : cJSON_CreateArray());

@@ -8,7 +8,7 @@ CHECK_DEPS += $(DRV_PROGS:%=$(B)/tests/progs/%)
 
 # Every tool object but main(): the units under test.
 DRV_UNIT_OBJS := $(filter-out $(B)/obj/tools/perfprof.o,$(TOOLS_OBJS)) $(COMMON_OBJS) \
-		 $(B)/obj/preload/report.o
+		 $(B)/obj/preload/report.o $(TOOLS_INJECT_OBJS)
 $(B)/obj/tests/driver/%.o: EXTRA_CPPFLAGS += -Itools
 
 TEST_OBJS_driver_test_units := $(DRV_UNIT_OBJS)

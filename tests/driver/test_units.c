@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "activity.h"
+#include "callchain.h"
 #include "discover.h"
 #include "jget.h"
 #include "metrics.h"
@@ -310,4 +311,89 @@ Test(activity, accounting_and_depth_first)
 	cr_assert_float_eq(act_server_busy(&a, top->server, &k, &largest), 30.0, 1e-9);
 	cr_assert_eq(k, A_CPU);
 	act_free(&a);
+}
+
+static const char chain_c[] = "#include <unistd.h>\n"			  /* 1 */
+			      "static int fetch(int i)\n"		  /* 2 */
+			      "{\n"					  /* 3 */
+			      "\treturn (int)write(1, \"\", 0) + i;\n"	  /* 4 */
+			      "}\n"					  /* 5 */
+			      "static int other(void)\n"		  /* 6 */
+			      "{\n"					  /* 7 */
+			      "\treturn 2; /* fetch(3) in a comment */\n" /* 8 */
+			      "}\n"					  /* 9 */
+			      "int entry(int n)\n"			  /* 10 */
+			      "{\n"					  /* 11 */
+			      "\tint s = 0;\n"				  /* 12 */
+			      "\tfor (int i = 0; i < n; i++)\n"		  /* 13 */
+			      "\t\ts += fetch(i);\n"			  /* 14 */
+			      "\ts += other();\n"			  /* 15 */
+			      "\treturn s;\n"				  /* 16 */
+			      "}\n";					  /* 17 */
+
+static const char chain_py[] = "def get(x):\n"		     /* 1 */
+			       "    return open(x).read()\n" /* 2 */
+			       "\n"			     /* 3 */
+			       "def run(items):\n"	     /* 4 */
+			       "    helper()\n"		     /* 5 */
+			       "    for i in items:\n"	     /* 6 */
+			       "        get(i)\n"	     /* 7 */
+			       "\n"			     /* 8 */
+			       "def helper():\n"	     /* 9 */
+			       "    pass\n";		     /* 10 */
+
+static const cJSON *call_to(const cJSON *node, const char *fn)
+{
+	const cJSON *c;
+
+	cJSON_ArrayForEach(
+	    c, tl_json_at(node, "calls")) if (!strcmp(tl_json_str(c, "function"), fn)) return c;
+	return NULL;
+}
+
+Test(callchain, c_and_python_calls_loops_and_io)
+{
+	char *dir = tl_tmpdir("chain"), *p;
+	const char *why = NULL, *caller, *loc;
+	const cJSON *c;
+	cJSON *ch;
+	int line, inl;
+
+	asprintf(&p, "%s/a.c", dir);
+	tl_write_file(p, chain_c, strlen(chain_c));
+	asprintf(&p, "%s/b.py", dir);
+	tl_write_file(p, chain_py, strlen(chain_py));
+	ch = callchain_build(dir, NULL, "entry", &why);
+	if (!ch && why && strstr(why, "not part of this build"))
+		cr_skip_test("%s", why);
+	cr_assert_not_null(ch, "%s", why);
+	cr_assert_str_eq(tl_json_str(ch, "location"), "a.c:10");
+	c = call_to(ch, "fetch");
+	cr_assert_not_null(c);
+	cr_assert_eq(tl_json_num(c, "call_line"), 14);
+	cr_assert(cJSON_IsTrue(tl_json_at(c, "in_loop")));
+	cr_assert_str_eq(tl_json_str(c, "io_calls[0].name"), "write");
+	cr_assert_eq(tl_json_num(c, "io_calls[0].line"), 4);
+	c = call_to(ch, "other");
+	cr_assert_not_null(c);
+	cr_assert_not(cJSON_IsTrue(tl_json_at(c, "in_loop")));
+	cr_assert_eq(cJSON_GetArraySize(tl_json_at(c, "calls")), 0, "a call in a comment is none");
+	cr_assert_eq(callchain_find_call(ch, "fetch", &caller, &loc, &line, &inl), 0);
+	cr_assert_str_eq(caller, "entry");
+	cr_assert_eq(line, 14);
+	cr_assert(inl);
+	cJSON_Delete(ch);
+	ch = callchain_build(dir, NULL, "run", &why);
+	cr_assert_not_null(ch, "%s", why);
+	c = call_to(ch, "get");
+	cr_assert_not_null(c);
+	cr_assert_eq(tl_json_num(c, "call_line"), 7);
+	cr_assert(cJSON_IsTrue(tl_json_at(c, "in_loop")));
+	cr_assert_str_eq(tl_json_str(c, "io_calls[0].name"), "open");
+	c = call_to(ch, "helper");
+	cr_assert_not_null(c);
+	cr_assert_not(cJSON_IsTrue(tl_json_at(c, "in_loop")));
+	cr_assert_null(callchain_build(dir, NULL, "nosuch", &why));
+	cr_assert_not_null(why);
+	tl_rm_rf(dir);
 }
