@@ -71,6 +71,7 @@ INSTALL_BIN	:=
 INSTALL_LIB	:=
 INSTALL_INC	:=
 INSTALL_MAN1	:=
+INSTALL_MAN7	:=
 INSTALL_DATA	:=
 
 # Objects of the CLIs and tests: sanitizers apply here.
@@ -120,22 +121,32 @@ endef
 
 include $(sort $(wildcard */module.mk)) $(sort $(wildcard tests/*/module.mk))
 
-.PHONY: all check bench demo install clean format
+.PHONY: all check check-only deps bench demo install clean format
 all: $(ALL)
 
-check: all $(CHECK_BINS) $(CHECK_DEPS)
+# `make check` works on a fresh machine: it installs what is missing first,
+# then runs the suite in a new make that sees the installed libraries.
+check:
+	$(Q)scripts/deps.sh build test
+	$(Q)$(MAKE) --no-print-directory check-only
+
+check-only: all $(CHECK_BINS) $(CHECK_DEPS)
 	$(Q)PERFPROF_BUILD=$(abspath $(B)) tests/run-tests --serial "$(CHECK_SERIAL)" $(CHECK_BINS)
+
+deps:
+	$(Q)scripts/deps.sh build test
 
 bench: all $(BENCH_DEPS)
 	$(Q)set -e; for s in $(BENCH_SCRIPTS); do PERFPROF_BUILD=$(abspath $(B)) $$s; done
 
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(PKGLIBDIR) $(DESTDIR)$(INCDIR) \
-		$(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(DATADIR)
+		$(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man7 $(DESTDIR)$(DATADIR)
 	$(if $(INSTALL_BIN),install -m 0755 $(INSTALL_BIN) $(DESTDIR)$(BINDIR)/)
 	$(if $(INSTALL_LIB),install -m 0644 $(INSTALL_LIB) $(DESTDIR)$(PKGLIBDIR)/)
 	$(if $(INSTALL_INC),install -m 0644 $(INSTALL_INC) $(DESTDIR)$(INCDIR)/)
 	$(if $(INSTALL_MAN1),install -m 0644 $(INSTALL_MAN1) $(DESTDIR)$(MANDIR)/man1/)
+	$(if $(INSTALL_MAN7),install -m 0644 $(INSTALL_MAN7) $(DESTDIR)$(MANDIR)/man7/)
 	$(if $(INSTALL_DATA),cp -R $(INSTALL_DATA) $(DESTDIR)$(DATADIR)/)
 
 clean:

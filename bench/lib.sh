@@ -1,16 +1,17 @@
 # Shared helpers for the benchmark scripts (sourced).
 #
-# Each workload prints "work_ns N", the time of its own work.  bench_ratio
-# runs the configurations of one workload alternately, ROUNDS times, and
-# prints the median time of each and the median of the per-round ratios
-# against the first configuration (bare), which is robust to the drift of a
-# shared, noisy machine.
+# Each workload prints "work_ns N [cpu_ns M]", the wall (and CPU) time of its
+# own work.  bench_ratio runs the configurations of one workload alternately,
+# ROUNDS times, and prints the median time of each and the median of the
+# per-round ratios against the first configuration (bare), which is robust to
+# the drift of a shared, noisy machine.  CPU time is shown too: on a loaded
+# machine it is the steadier of the two.
 
 : "${ROUNDS:=9}"
 B=${PERFPROF_BUILD:-build}
 
 work_ns() {
-	"$@" 2>/dev/null | awk '/^work_ns/ { print $2 }'
+	"$@" 2>/dev/null | awk '/^work_ns/ { print $2, ($3 == "cpu_ns" ? $4 : 0) }'
 }
 
 median() {
@@ -37,17 +38,23 @@ bench_ratio() {
 			echo "$t" >>"$tmp/$i"
 		done
 		for ((i = 1; i < n; i++)); do
-			paste "$tmp/0" "$tmp/$i" | tail -1 | awk '{ printf "%.6f\n", $2 / $1 }' >>"$tmp/r$i"
+			paste -d' ' "$tmp/0" "$tmp/$i" | tail -1 |
+				awk '{ printf "%.6f %.6f\n", $3 / $1, ($2 > 0 ? $4 / $2 : 0) }' >>"$tmp/r$i"
 		done
 	done
 	printf '%s (%d rounds, alternating; medians)\n' "$title" "$ROUNDS"
-	printf '  %-28s %12s %10s\n' configuration "work ms" "x bare"
+	printf '  %-28s %10s %10s %10s\n' configuration "wall ms" "x bare" "cpu x bare"
 	for ((i = 0; i < n; i++)); do
-		local ms ratio
-		ms=$(median <"$tmp/$i" | awk '{ printf "%.1f", $1 / 1e6 }')
-		if [ "$i" -eq 0 ]; then ratio=1.00; else ratio=$(median <"$tmp/r$i" | awk '{ printf "%.3f", $1 }'); fi
-		printf '  %-28s %12s %10s\n' "${names[$i]}" "$ms" "$ratio"
-		echo "${names[$i]} $ratio" >>"$tmp/summary"
+		local ms ratio cratio
+		ms=$(awk '{ print $1 }' "$tmp/$i" | median | awk '{ printf "%.1f", $1 / 1e6 }')
+		if [ "$i" -eq 0 ]; then
+			ratio=1.00 cratio=1.00
+		else
+			ratio=$(awk '{ print $1 }' "$tmp/r$i" | median | awk '{ printf "%.3f", $1 }')
+			cratio=$(awk '{ print $2 }' "$tmp/r$i" | median | awk '{ printf "%.3f", $1 }')
+		fi
+		printf '  %-28s %10s %10s %10s\n' "${names[$i]}" "$ms" "$ratio" "$cratio"
+		echo "${names[$i]} $ratio $cratio" >>"$tmp/summary"
 	done
 	cp "$tmp/summary" "${BENCH_SUMMARY:-/dev/null}" 2>/dev/null || true
 	rm -rf "$tmp"

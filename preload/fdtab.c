@@ -351,7 +351,8 @@ static void classify_socket(int fd, struct shm_fd *e)
 	}
 }
 
-static int classify(int fd, struct shm_fd *e)
+/* What fd is, from fstat and friends; returns 0 or -errno (errno changed). */
+static int classify_fd(int fd, struct shm_fd *e)
 {
 	struct stat st;
 
@@ -377,6 +378,15 @@ static int classify(int fd, struct shm_fd *e)
 		e->kind = IO_OTHER + 1;
 	}
 	return 0;
+}
+
+/* As classify_fd(), with errno kept: the hooks call it after the real call. */
+static int classify(int fd, struct shm_fd *e)
+{
+	int saved = errno, ret = classify_fd(fd, e);
+
+	errno = saved;
+	return ret;
 }
 
 struct shm_fd *shim_fd_classified(int fd)

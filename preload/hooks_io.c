@@ -1,17 +1,22 @@
 /*
  * Exported read/write-family hooks: time the real call, then record what it
- * moved through io.c.  The thread is not marked busy during the real call,
- * so I/O done by a signal handler that interrupts it is counted too.
+ * moved: inline (io.h) for a known descriptor that is not a socket, else
+ * through io.c.  The thread is not marked busy during the real call, so I/O
+ * done by a signal handler that interrupts it is counted too.
  */
 #include "internal.h"
+#include "io.h"
 
-/* Calls real_<name>(args) timed, then runs `record` with r, t0, t1 set. */
-#define IO_HOOK(ret, name, params, args, record)                                                   \
+/*
+ * Calls real_<name>(args) timed; the fast path records a read (is_read 1)
+ * or write (0) on fd, else `record` runs with r, t0, t1 set, errno kept.
+ * is_read -1: always `record` (several descriptors, or not one transfer).
+ */
+#define IO_HOOK_FD(ret, name, params, args, fd, is_read, record)                                   \
 	HOOK(ret, name, params)                                                                    \
 	{                                                                                          \
 		uint64_t t0, t1;                                                                   \
 		ret r;                                                                             \
-		int e;                                                                             \
 		ENSURE_REAL();                                                                     \
 		if (unlikely(!real_##name)) {                                                      \
 			errno = ENOSYS;                                                            \
@@ -22,68 +27,70 @@
 		t0 = now_tick();                                                                   \
 		r = real_##name args;                                                              \
 		t1 = now_tick();                                                                   \
-		e = errno;                                                                         \
-		if (likely(!shim_tls.busy)) {                                                      \
+		if ((is_read) < 0 || !shim_io_fast(fd, is_read, (ssize_t)r, t0, t1)) {             \
+			int e = errno;                                                             \
 			ENTER();                                                                   \
 			record;                                                                    \
 			LEAVE();                                                                   \
+			errno = e;                                                                 \
 		}                                                                                  \
-		errno = e;                                                                         \
 		return r;                                                                          \
 	}
 
-IO_HOOK(ssize_t, read, (int fd, void *b, size_t n), (fd, b, n), shim_io_read(fd, b, r, t0, t1, 0))
-IO_HOOK(ssize_t, __read_chk, (int fd, void *b, size_t n, size_t bl), (fd, b, n, bl),
+#define IO_HOOK(ret, name, params, args, record) IO_HOOK_FD(ret, name, params, args, 0, -1, record)
+
+IO_HOOK_FD(ssize_t, read, (int fd, void *b, size_t n), (fd, b, n), fd, 1, shim_io_read(fd, b, r, t0, t1, 0))
+IO_HOOK_FD(ssize_t, __read_chk, (int fd, void *b, size_t n, size_t bl), (fd, b, n, bl), fd, 1,
 	shim_io_read(fd, b, r, t0, t1, 0))
-IO_HOOK(ssize_t, pread, (int fd, void *b, size_t n, off_t o), (fd, b, n, o),
+IO_HOOK_FD(ssize_t, pread, (int fd, void *b, size_t n, off_t o), (fd, b, n, o), fd, 1,
 	shim_io_read(fd, b, r, t0, t1, 0))
-IO_HOOK(ssize_t, pread64, (int fd, void *b, size_t n, off_t o), (fd, b, n, o),
+IO_HOOK_FD(ssize_t, pread64, (int fd, void *b, size_t n, off_t o), (fd, b, n, o), fd, 1,
 	shim_io_read(fd, b, r, t0, t1, 0))
-IO_HOOK(ssize_t, __pread_chk, (int fd, void *b, size_t n, off_t o, size_t bl), (fd, b, n, o, bl),
+IO_HOOK_FD(ssize_t, __pread_chk, (int fd, void *b, size_t n, off_t o, size_t bl), (fd, b, n, o, bl), fd, 1,
 	shim_io_read(fd, b, r, t0, t1, 0))
-IO_HOOK(ssize_t, __pread64_chk, (int fd, void *b, size_t n, off_t o, size_t bl),
-	(fd, b, n, o, bl), shim_io_read(fd, b, r, t0, t1, 0))
-IO_HOOK(ssize_t, write, (int fd, const void *b, size_t n), (fd, b, n),
+IO_HOOK_FD(ssize_t, __pread64_chk, (int fd, void *b, size_t n, off_t o, size_t bl),
+	(fd, b, n, o, bl), fd, 1, shim_io_read(fd, b, r, t0, t1, 0))
+IO_HOOK_FD(ssize_t, write, (int fd, const void *b, size_t n), (fd, b, n), fd, 0,
 	shim_io_write(fd, b, n, r, t0, t1, 0))
-IO_HOOK(ssize_t, pwrite, (int fd, const void *b, size_t n, off_t o), (fd, b, n, o),
+IO_HOOK_FD(ssize_t, pwrite, (int fd, const void *b, size_t n, off_t o), (fd, b, n, o), fd, 0,
 	shim_io_write(fd, b, n, r, t0, t1, 0))
-IO_HOOK(ssize_t, pwrite64, (int fd, const void *b, size_t n, off_t o), (fd, b, n, o),
+IO_HOOK_FD(ssize_t, pwrite64, (int fd, const void *b, size_t n, off_t o), (fd, b, n, o), fd, 0,
 	shim_io_write(fd, b, n, r, t0, t1, 0))
-IO_HOOK(ssize_t, readv, (int fd, const struct iovec *v, int n), (fd, v, n),
+IO_HOOK_FD(ssize_t, readv, (int fd, const struct iovec *v, int n), (fd, v, n), fd, 1,
 	shim_io_readv(fd, v, n, r, t0, t1))
-IO_HOOK(ssize_t, writev, (int fd, const struct iovec *v, int n), (fd, v, n),
+IO_HOOK_FD(ssize_t, writev, (int fd, const struct iovec *v, int n), (fd, v, n), fd, 0,
 	shim_io_writev(fd, v, n, r, t0, t1))
-IO_HOOK(ssize_t, preadv, (int fd, const struct iovec *v, int n, off_t o), (fd, v, n, o),
+IO_HOOK_FD(ssize_t, preadv, (int fd, const struct iovec *v, int n, off_t o), (fd, v, n, o), fd, 1,
 	shim_io_readv(fd, v, n, r, t0, t1))
-IO_HOOK(ssize_t, preadv64, (int fd, const struct iovec *v, int n, off_t o), (fd, v, n, o),
+IO_HOOK_FD(ssize_t, preadv64, (int fd, const struct iovec *v, int n, off_t o), (fd, v, n, o), fd, 1,
 	shim_io_readv(fd, v, n, r, t0, t1))
-IO_HOOK(ssize_t, pwritev, (int fd, const struct iovec *v, int n, off_t o), (fd, v, n, o),
+IO_HOOK_FD(ssize_t, pwritev, (int fd, const struct iovec *v, int n, off_t o), (fd, v, n, o), fd, 0,
 	shim_io_writev(fd, v, n, r, t0, t1))
-IO_HOOK(ssize_t, pwritev64, (int fd, const struct iovec *v, int n, off_t o), (fd, v, n, o),
+IO_HOOK_FD(ssize_t, pwritev64, (int fd, const struct iovec *v, int n, off_t o), (fd, v, n, o), fd, 0,
 	shim_io_writev(fd, v, n, r, t0, t1))
-IO_HOOK(ssize_t, preadv2, (int fd, const struct iovec *v, int n, off_t o, int f), (fd, v, n, o, f),
+IO_HOOK_FD(ssize_t, preadv2, (int fd, const struct iovec *v, int n, off_t o, int f), (fd, v, n, o, f), fd, 1,
 	shim_io_readv(fd, v, n, r, t0, t1))
-IO_HOOK(ssize_t, preadv64v2, (int fd, const struct iovec *v, int n, off_t o, int f),
-	(fd, v, n, o, f), shim_io_readv(fd, v, n, r, t0, t1))
-IO_HOOK(ssize_t, pwritev2, (int fd, const struct iovec *v, int n, off_t o, int f),
-	(fd, v, n, o, f), shim_io_writev(fd, v, n, r, t0, t1))
-IO_HOOK(ssize_t, pwritev64v2, (int fd, const struct iovec *v, int n, off_t o, int f),
-	(fd, v, n, o, f), shim_io_writev(fd, v, n, r, t0, t1))
-IO_HOOK(ssize_t, send, (int fd, const void *b, size_t n, int fl), (fd, b, n, fl),
+IO_HOOK_FD(ssize_t, preadv64v2, (int fd, const struct iovec *v, int n, off_t o, int f),
+	(fd, v, n, o, f), fd, 1, shim_io_readv(fd, v, n, r, t0, t1))
+IO_HOOK_FD(ssize_t, pwritev2, (int fd, const struct iovec *v, int n, off_t o, int f),
+	(fd, v, n, o, f), fd, 0, shim_io_writev(fd, v, n, r, t0, t1))
+IO_HOOK_FD(ssize_t, pwritev64v2, (int fd, const struct iovec *v, int n, off_t o, int f),
+	(fd, v, n, o, f), fd, 0, shim_io_writev(fd, v, n, r, t0, t1))
+IO_HOOK_FD(ssize_t, send, (int fd, const void *b, size_t n, int fl), (fd, b, n, fl), fd, 0,
 	shim_io_write(fd, b, n, r, t0, t1, 0))
 IO_HOOK(ssize_t, sendto,
 	(int fd, const void *b, size_t n, int fl, const struct sockaddr *a, socklen_t al),
 	(fd, b, n, fl, a, al), shim_io_sendto(fd, b, n, r, a, al, t0, t1))
-IO_HOOK(ssize_t, recv, (int fd, void *b, size_t n, int fl), (fd, b, n, fl),
+IO_HOOK_FD(ssize_t, recv, (int fd, void *b, size_t n, int fl), (fd, b, n, fl), fd, 1,
 	shim_io_read(fd, b, r, t0, t1, 0))
-IO_HOOK(ssize_t, __recv_chk, (int fd, void *b, size_t n, size_t bl, int fl), (fd, b, n, bl, fl),
+IO_HOOK_FD(ssize_t, __recv_chk, (int fd, void *b, size_t n, size_t bl, int fl), (fd, b, n, bl, fl), fd, 1,
 	shim_io_read(fd, b, r, t0, t1, 0))
-IO_HOOK(ssize_t, recvfrom,
+IO_HOOK_FD(ssize_t, recvfrom,
 	(int fd, void *b, size_t n, int fl, struct sockaddr *a, socklen_t *al),
-	(fd, b, n, fl, a, al), shim_io_read(fd, b, r, t0, t1, 0))
-IO_HOOK(ssize_t, __recvfrom_chk,
+	(fd, b, n, fl, a, al), fd, 1, shim_io_read(fd, b, r, t0, t1, 0))
+IO_HOOK_FD(ssize_t, __recvfrom_chk,
 	(int fd, void *b, size_t n, size_t bl, int fl, struct sockaddr *a, socklen_t *al),
-	(fd, b, n, bl, fl, a, al), shim_io_read(fd, b, r, t0, t1, 0))
+	(fd, b, n, bl, fl, a, al), fd, 1, shim_io_read(fd, b, r, t0, t1, 0))
 
 static void record_sendmsg(int fd, const struct msghdr *m, ssize_t r, uint64_t t0, uint64_t t1)
 {
@@ -97,7 +104,7 @@ static void record_sendmsg(int fd, const struct msghdr *m, ssize_t r, uint64_t t
 
 IO_HOOK(ssize_t, sendmsg, (int fd, const struct msghdr *m, int fl), (fd, m, fl),
 	record_sendmsg(fd, m, r, t0, t1))
-IO_HOOK(ssize_t, recvmsg, (int fd, struct msghdr *m, int fl), (fd, m, fl),
+IO_HOOK_FD(ssize_t, recvmsg, (int fd, struct msghdr *m, int fl), (fd, m, fl), fd, 1,
 	shim_io_readv(fd, m ? m->msg_iov : NULL, m ? (int)m->msg_iovlen : 0, r, t0, t1))
 
 /* One call moving several messages counts as one call with their bytes. */

@@ -22,3 +22,4 @@ $(B)/obj/preload/report.o: EXTRA_CPPFLAGS += -Ipreload
 ALL	    += $(B)/libperfshim.so
 INSTALL_LIB += $(B)/libperfshim.so
 INSTALL_INC += preload/perfshim.h
+INSTALL_MAN7 += docs/man/libperfshim.7

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "io.h"
 #include "jsonw.h"
 #include "report.h"
 
@@ -19,6 +20,7 @@ __thread struct shim_tls shim_tls __attribute__((tls_model("initial-exec")));
 struct shm_header *shim_shm;
 pid_t shim_pid;
 char shim_dir[4096];
+struct shm_fd *shim_fds_base;
 static uint32_t shim_image;
 static pthread_key_t slot_key;
 static int slot_key_ok;
@@ -170,6 +172,7 @@ int shim_shm_create(pid_t pid, pid_t ppid, struct shm_header *parent)
 		copy_tables(h, parent);
 	__atomic_store_n(&h->magic, SHM_MAGIC, __ATOMIC_RELEASE);
 	shim_image = n;
+	shim_fds_base = shm_fds(h);
 	__atomic_store_n(&shim_shm, h, __ATOMIC_RELEASE);
 	return 0;
 }

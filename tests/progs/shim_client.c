@@ -8,6 +8,7 @@
  *   shim_client nonblock PORT           non-blocking connect, poll, SO_ERROR, 1 request
  *   shim_client udp PORT N              N datagrams of 5 bytes to 127.0.0.1:PORT
  *   shim_client dns N                   N getaddrinfo("localhost")
+ *   shim_client unix PATH N             connect to a unix socket, N x (write 10, read 10 back)
  *   shim_client quit PORT               tells the server to exit
  */
 #include <arpa/inet.h>
@@ -20,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 static struct sockaddr_in addr(int port)
@@ -149,6 +151,28 @@ int main(int argc, char **argv)
 			if (getaddrinfo("localhost", "80", NULL, &res) == 0)
 				freeaddrinfo(res);
 		}
+	} else if (!strcmp(mode, "unix") && argc > 3) {
+		struct sockaddr_un a = {.sun_family = AF_UNIX};
+		int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+		char buf[10];
+
+		snprintf(a.sun_path, sizeof(a.sun_path), "%s", argv[2]);
+		if (connect(fd, (struct sockaddr *)&a, sizeof(a)))
+			return 1;
+		for (int i = 0; i < n; i++) {
+			size_t got = 0;
+
+			if (write(fd, "0123456789", 10) != 10)
+				return 1;
+			while (got < 10) {
+				ssize_t r = read(fd, buf + got, 10 - got);
+
+				if (r <= 0)
+					return 1;
+				got += (size_t)r;
+			}
+		}
+		close(fd);
 	} else if (!strcmp(mode, "quit")) {
 		int fd = dial(port);
 		static const char q[] = "GET /quit HTTP/1.1\r\n\r\n";

@@ -11,7 +11,9 @@
  *   shim_io inline FILE N      N putc_unlocked (inlined at -O2) then N getc_unlocked
  *   shim_io errno              prints the errno of failing calls
  *   shim_io reopen FILE N      opens FILE N times (opens, no I/O)
+ *   shim_io tty                writes 5 bytes to the slave side of a new pseudo-terminal
  */
+#define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -171,7 +173,17 @@ int main(int argc, char **argv)
 		inline_mode(argv[2], atoi(argv[3]));
 	else if (!strcmp(mode, "errno"))
 		errno_mode();
-	else if (!strcmp(mode, "reopen") && argc == 4) {
+	else if (!strcmp(mode, "tty")) {
+		int m = posix_openpt(O_RDWR | O_NOCTTY), sl;
+
+		if (m < 0 || grantpt(m) || unlockpt(m))
+			die("posix_openpt");
+		sl = open(ptsname(m), O_RDWR | O_NOCTTY);
+		if (sl < 0 || write(sl, "hello", 5) != 5)
+			die("pty");
+		close(sl);
+		close(m);
+	} else if (!strcmp(mode, "reopen") && argc == 4) {
 		for (int i = atoi(argv[3]); i > 0; i--)
 			close(open(argv[2], O_RDONLY));
 	} else {

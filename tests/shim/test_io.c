@@ -85,6 +85,21 @@ Test(io, pipes_and_other_devices_are_their_own_kinds)
 	tl_rm_rf(dir);
 }
 
+Test(io, terminals_are_ttys)
+{
+	char *dir = tl_tmpdir("shim");
+	struct tl_result r;
+	cJSON *rep;
+
+	r = shim_run(dir, (const char *[]){tl_prog("shim_io"), "tty", NULL}, NULL);
+	cr_assert(r.exited && r.code == 0, "%s", r.err);
+	rep = shim_report(dir, "/shim_io", 0);
+	EXPECT_NUM(rep, "io.by_kind.tty.write_calls", 1);
+	EXPECT_NUM(rep, "io.by_kind.tty.write_bytes", 5);
+	EXPECT_NUM(rep, "io.by_kind.tty.opens", 1);
+	tl_rm_rf(dir);
+}
+
 Test(io, stdio_bytes_are_attributed_to_the_files_kind)
 {
 	char *dir = tl_tmpdir("shim"), *file;

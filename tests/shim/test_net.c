@@ -4,6 +4,8 @@
  * connects, UDP peers, DNS lookups, and the server's own view.
  */
 #include <signal.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -211,6 +213,53 @@ Test(net, udp_datagrams_and_dns_lookups)
 	EXPECT_NUM(rep, "net.dns.failures", 0);
 	tl_rm_rf(dir);
 	tl_rm_rf(dir2);
+}
+
+/* An echo server on a unix socket, in a child of the test (not under the shim). */
+static pid_t unix_echo(const char *path)
+{
+	struct sockaddr_un a = {.sun_family = AF_UNIX};
+	int s = socket(AF_UNIX, SOCK_STREAM, 0);
+	pid_t pid;
+
+	snprintf(a.sun_path, sizeof(a.sun_path), "%s", path);
+	cr_assert(bind(s, (struct sockaddr *)&a, sizeof(a)) == 0 && listen(s, 4) == 0);
+	pid = fork();
+	if (pid == 0) {
+		char buf[64];
+		int c = accept(s, NULL, NULL);
+		ssize_t n;
+
+		while ((n = read(c, buf, sizeof(buf))) > 0)
+			if (write(c, buf, (size_t)n) != n)
+				break;
+		_exit(0);
+	}
+	close(s);
+	return pid;
+}
+
+Test(net, unix_sockets_are_peers_classed_by_their_path)
+{
+	char *tmp = tl_tmpdir("net"), *dir = tl_tmpdir("net"), *path, *addr;
+	pid_t echo;
+	cJSON *rep, *p;
+
+	/* The name PostgreSQL gives its socket. */
+	cr_assert(asprintf(&path, "%s/.s.PGSQL.5432", tmp) > 0);
+	cr_assert(asprintf(&addr, "unix:%s", path) > 0);
+	echo = unix_echo(path);
+	rep = client(dir, (const char *[]){"unix", path, "3", NULL});
+	p = peer(rep, addr, "client");
+	cr_expect_str_eq(tl_json_str(p, "transport"), "unix");
+	cr_expect_str_eq(tl_json_str(p, "class"), "postgres");
+	EXPECT_NUM(p, "connects", 1);
+	EXPECT_NUM(p, "round_trips", 3);
+	EXPECT_NUM(p, "bytes_sent", 30);
+	EXPECT_NUM(p, "bytes_received", 30);
+	waitpid(echo, NULL, 0);
+	tl_rm_rf(tmp);
+	tl_rm_rf(dir);
 }
 
 Test(net, the_server_sees_accepts_requests_and_its_listening_socket)
