@@ -14,6 +14,7 @@
 #include "error.h"
 #include "jget.h"
 #include "metrics.h"
+#include "outfile.h"
 #include "phases.h"
 #include "strbuf.h"
 #include "trace.h"
@@ -55,18 +56,30 @@ static int run_inject(struct prof *p, char **args, const char *label, char **out
  * project; NULL otherwise. */
 static char *target_of(const struct prof *p, const struct tnode *n)
 {
-	const char *f;
+	char *abs, *real;
 	size_t rl = strlen(p->root);
+	int inside;
 
-	if (!n || !n->file || !n->name)
+	if (!n || !n->file || !n->name || !n->module)
 		return NULL;
-	f = n->file;
-	if (f[0] == '/') {
-		if (strncmp(f, p->root, rl) || f[rl] != '/')
+	{
+		/* the C library's and the shim's functions are not ours to wrap */
+		const char *m = strrchr(n->module, '/') ? strrchr(n->module, '/') + 1 : n->module;
+
+		if ((!strncmp(m, "lib", 3) && strstr(m, ".so")) || !strncmp(m, "ld-linux", 8))
 			return NULL;
-		f += rl + 1;
 	}
-	return xasprintf("%s:%s", f, n->name);
+	abs = n->file[0] == '/' ? xstrdup(n->file) : out_path(p->root, n->file);
+	real = realpath(abs, NULL);
+	free(abs);
+	inside = real && !strncmp(real, p->root, rl) && real[rl] == '/';
+	if (!inside) {
+		free(real);
+		return NULL;
+	}
+	abs = xasprintf("%s:%s", real + rl + 1, n->name);
+	free(real);
+	return abs;
 }
 
 static int add_target(char **t, int n, char *s)
@@ -88,7 +101,11 @@ static int add_target(char **t, int n, char *s)
 
 static void collect_hot(const struct tnode *n, const struct tnode **best, int nb)
 {
-	if (n->parent && n->file && strcmp(n->name, "main")) {
+	const char *m = n->module ? (strrchr(n->module, '/') ? strrchr(n->module, '/') + 1 : n->module)
+				  : "";
+	int sys = (!strncmp(m, "lib", 3) && strstr(m, ".so")) || !strncmp(m, "ld-linux", 8);
+
+	if (n->parent && n->file && !sys && strcmp(n->name, "main")) {
 		for (int i = 0; i < nb; i++) {
 			if (!best[i] || n->total > best[i]->total) {
 				for (int k = nb - 1; k > i; k--)
