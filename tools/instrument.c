@@ -101,8 +101,8 @@ static int add_target(char **t, int n, char *s)
 
 static void collect_hot(const struct tnode *n, const struct tnode **best, int nb)
 {
-	const char *m = n->module ? (strrchr(n->module, '/') ? strrchr(n->module, '/') + 1 : n->module)
-				  : "";
+	const char *m =
+	    n->module ? (strrchr(n->module, '/') ? strrchr(n->module, '/') + 1 : n->module) : "";
 	int sys = (!strncmp(m, "lib", 3) && strstr(m, ".so")) || !strncmp(m, "ld-linux", 8);
 
 	if (n->parent && n->file && !sys && strcmp(n->name, "main")) {
@@ -216,6 +216,9 @@ static void collect_spans(struct prof *p)
 					a->line = (int)jnum(sp, "line", 0);
 					a->min_ns = -1;
 				}
+				/* a fork child lists its parent's sites, unused */
+				if (jnum(sp, "calls", 0) <= 0)
+					continue;
 				a->total[r] += jnum(sp, "total_ns", 0);
 				a->self[r] += jnum(sp, "self_ns", 0);
 				a->calls[r] += jnum(sp, "calls", 0);

@@ -301,6 +301,20 @@ static double idle_samples(const struct tnode *n)
 static void from_node(struct ctx *c, const struct tnode *n, cJSON *arr, const char *id, int depth,
 		      int parent);
 
+/* "file:line" of a node, relative to the project root when inside it;
+ * malloc'd, or NULL. */
+static char *node_location(const struct ctx *c, const struct tnode *n)
+{
+	const char *f = n->file;
+	size_t rl = strlen(c->p->root);
+
+	if (!f)
+		return NULL;
+	if (!strncmp(f, c->p->root, rl) && f[rl] == '/')
+		f += rl + 1;
+	return n->line ? xasprintf("%s:%d", f, n->line) : xstrdup(f);
+}
+
 /* The program's functions called by n, looking through frames of system
  * libraries and the shim (their time stays with n): at most MAX_KIDS with
  * at least MIN_SHARE of the run, heaviest first.  Returns how many. */
@@ -395,9 +409,7 @@ static void from_node(struct ctx *c, const struct tnode *n, cJSON *arr, const ch
 	enum tstate dom = tnode_dominant(n, &dshare);
 	const char *type = "function_call";
 	const struct activity *a = NULL;
-	char *loc = n->file && n->line ? xasprintf("%s:%d", n->file, n->line)
-		    : n->file	       ? xstrdup(n->file)
-				       : NULL;
+	char *loc = node_location(c, n);
 	cJSON *o, *kids;
 	int si;
 	const struct tnode *sorted[MAX_KIDS];
