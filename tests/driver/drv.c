@@ -237,6 +237,43 @@ static void check_steps(const cJSON *steps, const char *parent)
 	}
 }
 
+static int count(const char *s, const char *needle)
+{
+	int n = 0;
+
+	for (; (s = strstr(s, needle)); s += strlen(needle))
+		n++;
+	return n;
+}
+
+void drv_check_html(const struct drv *d)
+{
+	static const char *const tags[] = {"table", "ul", "li", "svg",	  "g",	   "p", "h2",
+					   "code",  "tr", "td", "script", "style", NULL};
+	char *path, *h;
+
+	asprintf(&path, "%s/report.html", d->out);
+	h = tl_read_file(path, NULL);
+	cr_assert_not_null(h, "no report.html");
+	cr_assert_eq(strncmp(h, "<!DOCTYPE html>", 15), 0);
+	cr_assert(strstr(h, "</html>"), "report.html is cut short");
+	for (int i = 0; tags[i]; i++) {
+		char open1[32], open2[32], close[32];
+
+		snprintf(open1, sizeof(open1), "<%s>", tags[i]);
+		snprintf(open2, sizeof(open2), "<%s ", tags[i]);
+		snprintf(close, sizeof(close), "</%s>", tags[i]);
+		cr_assert_eq(count(h, open1) + count(h, open2), count(h, close),
+			     "<%s> opened %d times, closed %d times", tags[i],
+			     count(h, open1) + count(h, open2), count(h, close));
+	}
+	cr_assert(strstr(h, tl_json_str(d->result, "bottleneck_classification")));
+	cr_assert(strstr(h, "<h2 id=\"baseline\">") && strstr(h, "<h2 id=\"steps\">") &&
+		  strstr(h, "<h2 id=\"suspicions\">") && strstr(h, "<h2 id=\"top\">"));
+	free(h);
+	free(path);
+}
+
 void drv_check_map(const struct drv *d)
 {
 	static const char *const map[] = {
@@ -292,4 +329,5 @@ void drv_check_map(const struct drv *d)
 	cr_assert(strstr(d->yaml, "\nperformance_map:\n"));
 	cr_assert(strstr(d->yaml, "  bottleneck_classification: "));
 	drv_check_envelope(d);
+	drv_check_html(d);
 }

@@ -33,7 +33,10 @@ const cJSON *drv_suspicion(const struct drv *d, const char *check_desc, const ch
 const cJSON *drv_step_of_type(const cJSON *steps, const char *type);
 /* Checks the envelope against seed/ARTIFACTS.md (fields, types, path). */
 void drv_check_envelope(const struct drv *d);
-/* Checks the map and result for exactly the fields of ARTIFACTS.md. */
+/* Checks report.html: complete, tags balanced, every section there. */
+void drv_check_html(const struct drv *d);
+/* Checks the map and result for exactly the fields of ARTIFACTS.md, the
+ * envelope and report.html. */
 void drv_check_map(const struct drv *d);
 
 #endif

@@ -23,55 +23,79 @@ static char *chromium(void)
 	return NULL;
 }
 
+/* Renders report.html of d in headless Chromium; returns the DOM. */
+static char *render(const struct drv *d, const char *br)
+{
+	char *url, *profile = tl_tmpdir("chromium"), *udd, *dom;
+	struct tl_result r;
+	const char *argv[] = {br,
+			      "--headless",
+			      "--no-sandbox",
+			      "--disable-gpu",
+			      "--no-first-run",
+			      "--disable-background-networking",
+			      "--disable-component-update",
+			      "--disable-sync",
+			      "--enable-logging=stderr",
+			      "--v=0",
+			      NULL,
+			      "--dump-dom",
+			      NULL,
+			      NULL};
+
+	asprintf(&url, "file://%s/report.html", d->out);
+	asprintf(&udd, "--user-data-dir=%s", profile);
+	argv[10] = udd;
+	argv[12] = url;
+	cr_assert_eq(tl_run(&r, argv, NULL, NULL, NULL, 90), 0);
+	cr_assert(r.exited && r.code == 0, "chromium: %s\n%s", tl_status_str(&r), r.err);
+	cr_assert_null(strstr(r.err, "Uncaught"), "script errors: %s", r.err);
+	cr_assert_null(strstr(r.err, "ERR_FILE_NOT_FOUND"), "a resource is missing: %s", r.err);
+	/* The DOM as the browser built it: every section is there. */
+	cr_assert(strstr(r.out, "<h2 id=\"baseline\">Baseline</h2>"), "DOM: %.2000s", r.out);
+	cr_assert(strstr(r.out, "id=\"steps\""));
+	cr_assert(strstr(r.out, "id=\"suspicions\""));
+	cr_assert(strstr(r.out, "<svg") || strstr(r.out, "No flame graph: "),
+		  "the flame graph or why there is none");
+	cr_assert(strstr(r.out, "id=\"profile-result\""));
+	tl_rm_rf(profile);
+	dom = r.out;
+	return dom;
+}
+
 Test(outputs, report_html_renders_in_chromium)
 {
 	struct drv d;
-	char *html, *url, *profile, *br = chromium();
-	struct tl_result r;
+	char *dom, *br = chromium();
 
 	drv_need(0);
 	if (!br)
 		cr_skip_test("chromium is not installed (scripts/deps.sh browser)");
+	/* an N+1 session with two services */
 	drv_profile(&d, NULL,
 		    (const char *const[]){"--runs", "1", "--warmup", "0", "--", tl_prog("drv_http"),
 					  "12", "2", NULL});
 	cr_assert_eq(d.r.code, 0, "%s", d.r.err);
-	asprintf(&html, "%s/report.html", d.out);
-	asprintf(&url, "file://%s", html);
-	profile = tl_tmpdir("chromium");
-	{
-		char *udd;
-		const char *argv[] = {br,
-				      "--headless",
-				      "--no-sandbox",
-				      "--disable-gpu",
-				      "--no-first-run",
-				      "--disable-background-networking",
-				      "--disable-component-update",
-				      "--disable-sync",
-				      "--enable-logging=stderr",
-				      "--v=0",
-				      NULL,
-				      "--dump-dom",
-				      url,
-				      NULL};
-
-		asprintf(&udd, "--user-data-dir=%s", profile);
-		argv[10] = udd;
-		cr_assert_eq(tl_run(&r, argv, NULL, NULL, NULL, 90), 0);
-	}
-	cr_assert(r.exited && r.code == 0, "chromium: %s\n%s", tl_status_str(&r), r.err);
-	/* The DOM as the browser built it: every section is there. */
-	cr_assert(strstr(r.out, "<h2 id=\"baseline\">Baseline</h2>"), "DOM: %.2000s", r.out);
-	cr_assert(strstr(r.out, "id=\"steps\""));
-	cr_assert(strstr(r.out, "<svg") || strstr(r.out, "No flame graph: "),
-		  "the flame graph or why there is none");
-	cr_assert(strstr(r.out, "class=\"cls\">Architecture</p>"));
-	cr_assert(strstr(r.out, "12 sequential HTTP requests"));
-	cr_assert(strstr(r.out, "id=\"profile-result\""));
-	cr_assert_null(strstr(r.err, "Uncaught"), "script errors: %s", r.err);
-	cr_assert_null(strstr(r.err, "ERR_FILE_NOT_FOUND"), "a resource is missing: %s", r.err);
-	tl_rm_rf(profile);
+	dom = render(&d, br);
+	cr_assert(strstr(dom, "class=\"cls\">Architecture</p>"));
+	cr_assert(strstr(dom, "12 sequential HTTP requests"));
+	tl_rm_rf(d.dir);
+	/* a static binary: no shim, nulls with their reasons */
+	drv_profile(&d, NULL,
+		    (const char *const[]){"--runs", "1", "--warmup", "0", "--",
+					  tl_prog("drv_static"), NULL});
+	cr_assert_eq(d.r.code, 0, "%s", d.r.err);
+	dom = render(&d, br);
+	cr_assert(strstr(dom, "statically linked"), "the reason of the nulls is shown");
+	tl_rm_rf(d.dir);
+	/* heap growth: allocation sites */
+	drv_profile(
+	    &d, NULL,
+	    (const char *const[]){"--runs", "1", "--warmup", "0", "--", tl_prog("drv_heap"), NULL});
+	cr_assert_eq(d.r.code, 0, "%s", d.r.err);
+	dom = render(&d, br);
+	cr_assert(strstr(dom, "id=\"heap\""), "allocation sites are shown");
+	cr_assert(strstr(dom, "accumulate"), "named by function");
 	tl_rm_rf(d.dir);
 }
 
