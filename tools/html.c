@@ -281,6 +281,11 @@ void html_report(const struct prof *p, const cJSON *res, const cJSON *det, const
 	esc(sb, p->escalation ? p->escalation : "none");
 	sb_puts(sb, "</li><li>Deep profile: ");
 	esc(sb, p->trace ? "perftrace, sampled" : (p->trace_problem ? p->trace_problem : "none"));
+	if (p->ninst)
+		sb_printf(
+		    sb,
+		    "</li><li>Instrumented runs: %d, median wall time %.1f ms (baseline %.1f ms)",
+		    p->ninst, p->inst_wall_ms, p->stats[M_WALL_MS].median);
 	sb_puts(sb, "</li><li>Shim: ");
 	esc(sb, p->shim_problem ? p->shim_problem : "libperfshim.so in every run");
 	sb_puts(sb, "</li><li>E2E gate: ");

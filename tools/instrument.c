@@ -406,6 +406,27 @@ int phase_instrument(struct prof *p)
 		}
 	}
 	collect_spans(p);
+	{
+		/* The wrappers' own cost, as the family checks it: instrumented
+		 * runs within 10% of the baseline confirm it. */
+		double w[256];
+		int n = p->ninst > 256 ? 256 : p->ninst;
+
+		for (int i = 0; i < n; i++)
+			w[i] = (double)p->inst[i].st.wall_ns / 1e6;
+		p->inst_wall_ms = stat_median(w, n);
+		if (p->stats[M_WALL_MS].valid && p->stats[M_WALL_MS].median > 0) {
+			double d = (p->inst_wall_ms - p->stats[M_WALL_MS].median) /
+				   p->stats[M_WALL_MS].median * 100.0;
+
+			if (d > 10.0 || d < -10.0)
+				prof_concern(
+				    p,
+				    "CONCERNS: the instrumented runs' median wall time (%.1f ms) "
+				    "is %+.0f%% off the baseline (%.1f ms)",
+				    p->inst_wall_ms, d, p->stats[M_WALL_MS].median);
+		}
+	}
 	if (!cJSON_GetArraySize(p->span_stats))
 		prof_concern(p, "timing wrappers are in place but the instrumented runs reported "
 				"no spans (does the test command rebuild the program?)");

@@ -103,6 +103,7 @@ struct prof {
 	int ninstrumented;
 	char *inject_problem;
 	cJSON *span_stats;   /* per-function medians from the instrumented runs */
+	double inst_wall_ms; /* their median wall time, 0 when none */
 	char *escalation;    /* what the escalation decided, and why */
 	cJSON *line_profile; /* perftrace annotate of the hotspot, or NULL */
 

@@ -368,8 +368,10 @@ static void check_procs(struct prof *p, const struct shim_set *set, double wall_
 				       (unsigned long long)ju64(pr->j, "heap.allocs"),
 				       (unsigned long long)ju64(pr->j, "heap.frees"));
 			desc = xasprintf("Heap growing without bound in %s", shim_service(pr));
-			if (live >= SUS_HEAP_MIN_BYTES && live >= SUS_HEAP_HELD * alloc &&
-			    live >= 0.9 * peak) {
+			/* a fork child starts with its parent's blocks: only what
+			 * the process allocated itself can make it grow */
+			if (live >= SUS_HEAP_MIN_BYTES && alloc >= SUS_HEAP_MIN_BYTES &&
+			    live >= SUS_HEAP_HELD * alloc && live >= 0.9 * peak) {
 				s = sus_add(p, "heap_growth", "Resource lifecycle", loc, 1, -1,
 					    desc, ev,
 					    "the heap only grew: its peak is what is still held at "

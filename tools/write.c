@@ -160,6 +160,7 @@ cJSON *report_details(const struct prof *p)
 	jadd_num_or_null(tr, "sample_period_ns", p->trace && jhas(p->trace, "sample_period_ns"),
 			 jnum(p->trace, "sample_period_ns", 0));
 	add_str_or_null(d, "escalation", p->escalation);
+	jadd_num_or_null(d, "instrumented_wall_time_ms", p->ninst > 0, p->inst_wall_ms);
 	cJSON_AddItemToObject(d, "call_chain",
 			      p->call_chain ? cJSON_Duplicate(p->call_chain, 1)
 					    : cJSON_CreateNull());
