@@ -49,8 +49,8 @@ static const char *refusal_reason(const char *tail)
 
 int phase_deep(struct prof *p)
 {
-	char hz[16], **argv;
-	int n = 0, ret;
+	char hz[16], **argv, *preload = NULL, *out = NULL, *shim_dir = NULL, *saved;
+	int n = 0, ret, k;
 
 	if (!p->perftrace) {
 		p->trace_problem = xstrdup(p->o.no_trace ? "--no-trace given"
@@ -62,7 +62,7 @@ int phase_deep(struct prof *p)
 	snprintf(hz, sizeof(hz), "%d", p->o.freq);
 	for (n = 0; p->argv[n]; n++)
 		;
-	argv = calloc((size_t)n + 8, sizeof(char *));
+	argv = calloc((size_t)n + 12, sizeof(char *));
 	if (!argv)
 		error_msg_and_die("out of memory");
 	argv[0] = p->perftrace;
@@ -72,10 +72,31 @@ int phase_deep(struct prof *p)
 	argv[4] = "-o";
 	argv[5] = p->trace_file;
 	argv[6] = "--";
+	k = 7;
+	/* The shim goes into the command, not into perftrace: env(1) sets it
+	 * for the traced process only (perftrace must not be measured, and a
+	 * sanitizer build of it refuses preloads). */
+	if (p->shim_lib) {
+		const char *old = getenv("LD_PRELOAD");
+
+		shim_dir = out_path(p->raw_dir, "deep");
+		preload = old && *old ? xasprintf("LD_PRELOAD=%s %s", p->shim_lib, old)
+				      : xasprintf("LD_PRELOAD=%s", p->shim_lib);
+		out = xasprintf("PERFSHIM_OUT=%s", shim_dir);
+		argv[k++] = "env";
+		argv[k++] = preload;
+		argv[k++] = out;
+	}
 	for (int i = 0; i < n; i++)
-		argv[7 + i] = p->argv[i];
+		argv[k++] = p->argv[i];
+	saved = p->shim_lib;
+	p->shim_lib = NULL;
 	ret = prof_exec(p, &p->deep, "deep", argv);
+	p->shim_lib = saved;
 	free(argv);
+	free(preload);
+	free(out);
+	free(shim_dir);
 	if (ret < 0 && !p->deep.st.started) {
 		p->trace_problem =
 		    xasprintf("perftrace could not start: %s", strerror(p->deep.st.exec_errno));
