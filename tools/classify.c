@@ -21,6 +21,7 @@
 #include "jget.h"
 #include "phases.h"
 #include "steps.h"
+#include "strbuf.h"
 #include "suspect.h"
 #include "trace.h"
 
@@ -54,6 +55,59 @@ static const struct tnode *hottest(const struct tnode *n, const struct tnode *be
 	for (int i = 0; i < n->nkids; i++)
 		best = hottest(n->kids[i], best);
 	return best;
+}
+
+/* The sampled path inside a server of the tree, below the first step that
+ * waits on it: "handle_request -> lookup_price -> sleep_ms take 279 ms";
+ * malloc'd, or NULL when the steps do not reach into another service. */
+static char *server_path(const cJSON *steps)
+{
+	const cJSON *s;
+
+	cJSON_ArrayForEach(s, steps)
+	{
+		const char *type = jstr(s, "type", "");
+		const char *svc = jstr(s, "service", "");
+		const cJSON *k, *best = NULL;
+
+		if (strcmp(type, "http_call") && strcmp(type, "db_query") &&
+		    strcmp(type, "cache_op") && strcmp(type, "network_call")) {
+			char *r = server_path(jget(s, "children"));
+
+			if (r)
+				return r;
+			continue;
+		}
+		cJSON_ArrayForEach(
+		    k, jget(s, "children")) if (strcmp(jstr(k, "service", ""), svc) &&
+						(!best || jnum(k, "wall_time_ms", 0) >
+							      jnum(best, "wall_time_ms", 0))) best =
+		    k;
+		if (best) {
+			struct strbuf sb = STRBUF_INIT;
+			double ms = 0;
+
+			sb_printf(&sb, "%s, ", jstr(best, "service", "?"));
+			for (const cJSON *n = best; n;) {
+				const cJSON *next = NULL, *c;
+
+				sb_printf(&sb, "%s%s", n == best ? "" : " -> ",
+					  jstr(n, "function", "?"));
+				ms = jnum(n, "wall_time_ms", 0);
+				cJSON_ArrayForEach(
+				    c, jget(n, "children")) if (jnum(c, "wall_time_ms", 0) >=
+								    0.5 * ms &&
+								(!next ||
+								 jnum(c, "wall_time_ms", 0) >
+								     jnum(next, "wall_time_ms", 0)))
+				    next = c;
+				n = next;
+			}
+			sb_printf(&sb, " take %.0f ms", ms);
+			return sb_detach(&sb);
+		}
+	}
+	return NULL;
 }
 
 static void classify(struct prof *p, const struct activities *acts)
@@ -176,7 +230,15 @@ static void classify(struct prof *p, const struct activities *acts)
 		double busy = 0;
 
 		if (t->in_tree && t->server) {
+			char *path = server_path(p->steps);
+
 			busy = act_server_busy(acts, t->server, &sk, &largest);
+			if (path) {
+				snprintf(served, sizeof(served), "; in the server %s", path);
+				free(path);
+				largest = largest ? largest : t;
+				goto have_served;
+			}
 			if (largest)
 				snprintf(served, sizeof(served),
 					 "; %s (pid %d) serves them, spending %.0f ms on %s%s%s",
@@ -185,6 +247,7 @@ static void classify(struct prof *p, const struct activities *acts)
 					 sk == A_CPU ? "CPU" : act_class(sk),
 					 sk == A_CPU ? "" : " ", sk == A_CPU ? "" : largest->what);
 		}
+	have_served:
 		if (t->ops >= SUS_LOOP_MIN) {
 			p->classification = xstrdup("Architecture");
 			p->detail = xasprintf("%llu %s%s to %s, %.0f ms of %.0f ms%s",
