@@ -102,8 +102,14 @@ static char *locate(const struct prof *p, const char *target, const char **fn)
 	const struct tnode *n = w ? trace_find(t, w, 0) : NULL;
 
 	*fn = w;
-	if (n && n->file && n->line)
-		return xasprintf("%s (%s:%d) -> %s", w, n->file, n->line, target);
+	if (n && n->file && n->line) {
+		size_t rl = strlen(p->root);
+		const char *f = !strncmp(n->file, p->root, rl) && n->file[rl] == '/'
+				    ? n->file + rl + 1
+				    : n->file;
+
+		return xasprintf("%s (%s:%d) -> %s", w, f, n->line, target);
+	}
 	if (w)
 		return xasprintf("%s -> %s", w, target);
 	return xstrdup(target);
