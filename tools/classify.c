@@ -488,6 +488,34 @@ static void affected_steps(struct prof *p, const struct steps *st)
 	}
 }
 
+static const cJSON *step_of_fn(const cJSON *steps, const char *fn)
+{
+	const cJSON *s, *k;
+
+	cJSON_ArrayForEach(s, steps)
+	{
+		if (!strcmp(jstr(s, "function", ""), fn))
+			return s;
+		if ((k = step_of_fn(jget(s, "children"), fn)))
+			return k;
+	}
+	return NULL;
+}
+
+/* The source's chain meets the measured steps: each function of the chain
+ * that is a step gets its id and measured time. */
+static void merge_chain(cJSON *node, const cJSON *steps)
+{
+	const cJSON *st = step_of_fn(steps, jstr(node, "function", ""));
+	cJSON *c;
+
+	if (st) {
+		cJSON_AddStringToObject(node, "step", jstr(st, "id", ""));
+		cJSON_AddNumberToObject(node, "wall_time_ms", jnum(st, "wall_time_ms", 0));
+	}
+	cJSON_ArrayForEach(c, jget(node, "calls")) merge_chain(c, steps);
+}
+
 void phase_map(struct prof *p)
 {
 	const struct shim_set *set = prof_analysis_set(p);
@@ -500,6 +528,8 @@ void phase_map(struct prof *p)
 		prof_concern(p, "call chain deeper than %d levels: truncated at depth %d",
 			     STEPS_MAX_DEPTH, STEPS_MAX_DEPTH);
 	affected_steps(p, &st);
+	if (p->call_chain)
+		merge_chain(p->call_chain, p->steps);
 	sus_dedup(p);
 	classify(p, &acts);
 	top_bottlenecks(p, &st);

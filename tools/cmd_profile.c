@@ -193,6 +193,18 @@ static int setup_dirs(struct prof *p)
 		perror_msg("cannot create the output directory %s", p->out_dir);
 		return EXIT_ERROR;
 	}
+	/* Outputs a session may not write again must not outlive it. */
+	{
+		static const char *const optional[] = {"stacks.folded", "flamegraph.svg"};
+
+		for (size_t i = 0; i < ARRAY_SIZE(optional); i++) {
+			char *f = out_path(p->out_dir, optional[i]);
+
+			if (unlink(f) < 0 && errno != ENOENT)
+				warning_msg("cannot remove the old %s: %s", f, strerror(errno));
+			free(f);
+		}
+	}
 	p->raw_dir = out_path(p->out_dir, "raw");
 	/* Reports of an earlier session must not mix with ours. */
 	ret = out_rm_tree(p->raw_dir);

@@ -13,7 +13,9 @@
 #include "jget.h"
 #include "outfile.h"
 #include "phases.h"
+#include "strbuf.h"
 #include "trace.h"
+#include "writers.h"
 
 /* Runs `perftrace report` (or annotate) into out; 0 or -1. */
 static int tracer_tool(struct prof *p, char *const *args, const char *label)
@@ -46,6 +48,8 @@ static const char *refusal_reason(const char *tail)
 		return "ptrace refused";
 	return NULL;
 }
+
+int deep_export(struct prof *p, const char *format, const char *dest_name, char **text);
 
 int phase_deep(struct prof *p)
 {
@@ -155,6 +159,22 @@ int phase_deep(struct prof *p)
 		free(json);
 	}
 	trace_index(p);
+	/* Now, before instrumentation may rebuild the program: perftrace
+	 * symbolizes from the binaries, which must be the ones it sampled. */
+	if (deep_export(p, "folded", "stacks.folded", NULL) < 0)
+		prof_concern(p, "perftrace could not write stacks.folded");
+	if (deep_export(p, "svg", "flamegraph.svg", NULL) < 0) {
+		struct strbuf sb = STRBUF_INIT;
+
+		if (flame_svg(p, &sb, 1) == 0) {
+			char *path = out_path(p->out_dir, "flamegraph.svg");
+
+			if (out_write(path, sb.buf, sb.len) < 0)
+				prof_concern(p, "cannot write %s", path);
+			free(path);
+		}
+		sb_free(&sb);
+	}
 	return 0;
 }
 

@@ -87,6 +87,9 @@ static void call_chain(struct strbuf *sb, const cJSON *n, int depth)
 	esc(sb, jstr(n, "function", "?"));
 	sb_puts(sb, "</code> ");
 	esc(sb, jstr(n, "location", ""));
+	if (jstr(n, "step", NULL))
+		sb_printf(sb, " &middot; step %s, %.1f ms measured", jstr(n, "step", ""),
+			  jnum(n, "wall_time_ms", 0));
 	if (jhas(n, "call_line"))
 		sb_printf(sb, " &middot; called at line %.0f%s", jnum(n, "call_line", 0),
 			  cJSON_IsTrue(jget(n, "in_loop")) ? " <b>in a loop</b>" : "");

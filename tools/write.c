@@ -373,19 +373,6 @@ int phase_write(struct prof *p)
 	int ret = 0;
 
 	prof_progress(p, "phase 5 report");
-	if (p->trace) {
-		if (deep_export(p, "folded", "stacks.folded", NULL) < 0)
-			prof_concern(p, "perftrace could not write stacks.folded");
-		if (deep_export(p, "svg", "flamegraph.svg", NULL) < 0) {
-			if (flame_svg(p, &sb, 1) == 0) {
-				char *path = out_path(p->out_dir, "flamegraph.svg");
-
-				out_write(path, sb.buf, sb.len);
-				free(path);
-			}
-			sb_reset(&sb);
-		}
-	}
 	env = report_envelope(p, map);
 	ret |= write_json(p, "baseline.json", base);
 	ret |= write_json(p, "profile_result.json", res);
