@@ -171,3 +171,17 @@ Test(bad, interrupted_session_ends_everything)
 	cr_assert_eq(kill(child_pid, 0), -1, "the command's child %d survived", child_pid);
 	tl_rm_rf(dir);
 }
+
+Test(bad, crashing_test_command)
+{
+	struct drv d;
+
+	drv_profile(&d, NULL,
+		    (const char *const[]){"--", "sh", "-c", "echo about to crash; kill -SEGV $$",
+					  NULL});
+	cr_assert_eq(d.r.code, 1);
+	cr_assert(strstr(d.r.err, "test fails before profiling - fix test first"), "%s", d.r.err);
+	cr_assert(strstr(d.r.err, "signal 11 (Segmentation fault)"), "%s", d.r.err);
+	cr_assert(strstr(d.r.err, "| about to crash"), "%s", d.r.err);
+	tl_rm_rf(d.dir);
+}
