@@ -83,6 +83,9 @@ static char *server_path(const cJSON *steps)
 						(!best || jnum(k, "wall_time_ms", 0) >
 							      jnum(best, "wall_time_ms", 0))) best =
 		    k;
+		/* "[on CPU] ..." steps come from the shim alone: no path to tell */
+		if (best && jstr(best, "function", "[")[0] == '[')
+			return NULL;
 		if (best) {
 			struct strbuf sb = STRBUF_INIT;
 			double ms = 0;
