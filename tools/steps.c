@@ -631,6 +631,9 @@ void steps_build(struct prof *p, const struct activities *acts, struct steps *in
 		set = &p->runs[p->median_run].shim;
 	c.multi = set && shim_npids(set) > 1;
 	entry = trace_entry(p);
+	if (c.t && p->o.target && entry && (!entry->name || strcmp(entry->name, p->entry_function)))
+		prof_concern(p, "the target %s was never on a sampled stack: the steps start at %s",
+			     p->entry_function, entry->name ? entry->name : "the root");
 	if (c.t && entry && entry->total > 0) {
 		struct activities dacts;
 
