@@ -38,3 +38,7 @@ TEST_OBJS_driver_test_instrument := $(DRV_E2E_OBJS)
 $(eval $(call test_binary,driver,test_example))
 $(eval $(call test_binary,driver,test_instrument))
 CHECK_SERIAL += $(B)/tests/driver/test_example $(B)/tests/driver/test_instrument
+
+TEST_OBJS_driver_test_classify := $(DRV_UNIT_OBJS)
+TEST_LIBS_driver_test_classify := $(call pkg_libs,libcjson libdw libelf) -lm -ldl
+$(eval $(call test_binary,driver,test_classify))
