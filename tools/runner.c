@@ -204,11 +204,15 @@ static void end_tree(pid_t pgid, pid_t main_pid, struct run_status *st, int *mai
 	kill(-pgid, SIGKILL); /* members that left for no parent of ours */
 }
 
-static void child_exec(const struct run_spec *spec, int log_fd, int err_fd)
+static void child_exec(const struct run_spec *spec, int log_fd, int err_fd, pid_t parent)
 {
 	int null_fd = open("/dev/null", O_RDONLY);
 	int e;
 
+	/* If perfprof itself is killed, the command does not run on alone. */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != parent)
+		_exit(127);
 	sigprocmask(SIG_SETMASK, &old_mask, NULL);
 	signal(SIGPIPE, SIG_DFL);
 	setpgid(0, 0);
@@ -236,7 +240,7 @@ int run_cmd(const struct run_spec *spec, struct run_status *st)
 {
 	int log_fd = -1, pfd[2] = {-1, -1}, main_done = 0, ret = 0, e;
 	uint64_t deadline = 0;
-	pid_t pid;
+	pid_t pid, self;
 	ssize_t n;
 
 	memset(st, 0, sizeof(*st));
@@ -257,13 +261,14 @@ int run_cmd(const struct run_spec *spec, struct run_status *st)
 	}
 	drain_signals();
 	st->wall_ns = now_ns();
+	self = getpid();
 	pid = fork();
 	if (pid < 0) {
 		ret = -errno;
 		goto out;
 	}
 	if (pid == 0)
-		child_exec(spec, log_fd, pfd[1]);
+		child_exec(spec, log_fd, pfd[1], self);
 	setpgid(pid, pid);
 	close(pfd[1]);
 	pfd[1] = -1;
