@@ -17,7 +17,8 @@
 #include "trace.h"
 #include "writers.h"
 
-/* Runs `perftrace report` (or annotate) into out; 0 or -1. */
+/* Runs `perftrace report` (or annotate); 0, or -EIO when it failed (it
+ * says why on stderr), or the error of starting it. */
 static int tracer_tool(struct prof *p, char *const *args, const char *label)
 {
 	struct prof_run r;
@@ -34,7 +35,7 @@ static int tracer_tool(struct prof *p, char *const *args, const char *label)
 		warning_msg("perftrace %s failed (%s): %s", args[1],
 			    run_status_str(&r.st, p->o.timeout_s), tail);
 		free(tail);
-		ret = -1;
+		ret = -EIO;
 	}
 	prof_run_free(&r);
 	return ret;
@@ -181,15 +182,17 @@ int phase_deep(struct prof *p)
 int deep_export(struct prof *p, const char *format, const char *dest_name, char **text);
 
 /* Has perftrace render format into raw/, then copies it to the output
- * directory safely.  *text gets the contents when text != NULL.  0 or -1. */
+ * directory safely.  *text gets the contents when text != NULL.  0, or
+ * -ENOENT without a profile, -EIO when perftrace failed, -errno of the
+ * copy. */
 int deep_export(struct prof *p, const char *format, const char *dest_name, char **text)
 {
 	char *tmp, *dest, *data = NULL, label[40];
 	size_t len = 0;
-	int ret = -1;
+	int ret = -EIO;
 
 	if (!p->trace_file || !p->trace)
-		return -1;
+		return -ENOENT;
 	tmp = xasprintf("%s/deep.%s", p->raw_dir, format);
 	dest = out_path(p->out_dir, dest_name);
 	snprintf(label, sizeof(label), "report %s", format);
@@ -197,8 +200,9 @@ int deep_export(struct prof *p, const char *format, const char *dest_name, char 
 		char *args[] = {p->perftrace,	"report", "-i", p->trace_file, "--format",
 				(char *)format, "-o",	  tmp,	NULL};
 
-		if (tracer_tool(p, args, label) < 0)
+		if ((ret = tracer_tool(p, args, label)) < 0)
 			goto out;
+		ret = -EIO;
 	}
 	{
 		FILE *f = fopen(tmp, "re");
@@ -230,9 +234,8 @@ int deep_export(struct prof *p, const char *format, const char *dest_name, char 
 	}
 	if (!data)
 		goto out;
-	if (out_write(dest, data, len) < 0)
+	if ((ret = out_write(dest, data, len)) < 0)
 		goto out;
-	ret = 0;
 	if (text) {
 		*text = data;
 		data = NULL;
@@ -246,11 +249,13 @@ out:
 
 int deep_annotate(struct prof *p, const char *function, char **text);
 
-/* Level 2 of the seed's hierarchy: per-line shares of one function. */
+/* Level 2 of the seed's hierarchy: per-line shares of one function
+ * (*text, malloc'd).  0, -ENOENT without a sample file, -EIO when
+ * perftrace annotate failed. */
 int deep_annotate(struct prof *p, const char *function, char **text)
 {
 	char *tmp = xasprintf("%s/annotate.txt", p->raw_dir);
-	int ret = -1;
+	int ret = -EIO;
 	char *args[] = {p->perftrace, "annotate", "-i", p->trace_file, (char *)function, NULL};
 	struct prof_run r;
 	char *saved = p->shim_lib;
@@ -258,7 +263,7 @@ int deep_annotate(struct prof *p, const char *function, char **text)
 	*text = NULL;
 	if (!p->trace_file) {
 		free(tmp);
-		return -1;
+		return -ENOENT;
 	}
 	p->shim_lib = NULL;
 	if (prof_exec(p, &r, "annotate", args) == 0 && run_ok(&r.st)) {

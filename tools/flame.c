@@ -4,6 +4,7 @@
  * inline in report.html, and as flamegraph.svg when perftrace cannot draw
  * its own.  No script: a <title> per frame is the tooltip.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -89,7 +90,7 @@ int flame_svg(const struct prof *p, struct strbuf *out, int standalone)
 	int depth, h;
 
 	if (!t || !t->root || t->root->total <= 0)
-		return -1;
+		return -ENOENT;
 	depth = max_depth(t->root, 0) + 1;
 	h = depth * ROW + 24;
 	if (standalone)

@@ -7,6 +7,7 @@
  * instrumented_files) until `perfinject --clean`; if they break the test
  * they are removed at once and the non-invasive data is kept.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,9 @@ int deep_annotate(struct prof *p, const char *function, char **text);
 #define OVERHEAD_MAX_PCT 20.0
 #define MAX_TARGETS	 8
 
+/* Runs perfinject with args (its output in *out_text when not NULL).  0, or
+ * -EIO when it failed (p->inject_problem says why), or the error of
+ * starting it. */
 static int run_inject(struct prof *p, char **args, const char *label, char **out_text)
 {
 	struct prof_run r;
@@ -31,10 +35,10 @@ static int run_inject(struct prof *p, char **args, const char *label, char **out
 	int ok;
 
 	p->shim_lib = NULL;
-	if (prof_exec(p, &r, label, args) < 0) {
+	if ((ok = prof_exec(p, &r, label, args)) < 0) {
 		p->shim_lib = saved;
 		prof_run_free(&r);
-		return -1;
+		return ok;
 	}
 	p->shim_lib = saved;
 	ok = run_ok(&r.st);
@@ -49,7 +53,7 @@ static int run_inject(struct prof *p, char **args, const char *label, char **out
 		free(tail);
 	}
 	prof_run_free(&r);
-	return ok ? 0 : -1;
+	return ok ? 0 : -EIO;
 }
 
 /* "file:function" for a node the trace knows the file of, inside the

@@ -22,7 +22,7 @@ cJSON *report_envelope(struct prof *p, const cJSON *perf_map);
 /* baseline.json (baseline.c). */
 cJSON *baseline_json(const struct prof *p);
 
-/* An SVG flame graph of the sampled tree (flame.c); 0, or -1 without one. */
+/* An SVG flame graph of the sampled tree (flame.c); 0, or -ENOENT without one. */
 int flame_svg(const struct prof *p, struct strbuf *out, int standalone);
 /* report.html (html.c). */
 void html_report(const struct prof *p, const cJSON *result, const cJSON *details,
