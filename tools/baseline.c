@@ -3,28 +3,16 @@
  * under the shim; medians and spread over the counted runs; baseline.json
  * in hyperfine's export shape with our metrics beside it.
  */
-#include <dlfcn.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "error.h"
+#include "gpu.h"
 #include "jget.h"
 #include "locate.h"
 #include "phases.h"
-
-/* GPU utilization needs NVML and a tree that uses CUDA; say which is
- * missing.  Static string. */
-static const char *gpu_reason(void)
-{
-	void *h = dlopen("libnvidia-ml.so.1", RTLD_LAZY | RTLD_LOCAL);
-
-	if (!h)
-		return "NVML (libnvidia-ml.so.1) is not installed: GPU utilization not measured";
-	dlclose(h);
-	return "NVML is installed but no process of the tree mapped libcuda: no GPU in use";
-}
 
 /* When the first run left no shim report, find out why once. */
 static void diagnose_shim(struct prof *p, const struct prof_run *r)
@@ -68,11 +56,28 @@ static int pick_median_run(const struct prof *p)
 	return idx;
 }
 
+static int baseline_runs(struct prof *p);
+
 int phase_baseline(struct prof *p)
+{
+	int ret = baseline_runs(p);
+
+	if (p->gpu) {
+		gpu_close(p->gpu);
+		p->gpu = NULL;
+	}
+	return ret;
+}
+
+static int baseline_runs(struct prof *p)
 {
 	int total = p->o.warmup + p->o.runs;
 	struct run_metrics counted[256];
 
+	static struct gpu_probe gpu;
+
+	gpu_init(&gpu);
+	p->gpu = &gpu;
 	p->runs = calloc((size_t)total, sizeof(*p->runs));
 	if (!p->runs)
 		error_msg_and_die("out of memory");
@@ -107,7 +112,12 @@ int phase_baseline(struct prof *p)
 		if (r->shim.leftover_shm)
 			prof_concern(p, "%s: %d process(es) died without writing a shim report",
 				     label, r->shim.leftover_shm);
-		metrics_from_run(&r->m, &r->st, &r->shim, p->shim_problem, -1, gpu_reason());
+		{
+			const char *why = NULL;
+			double pct = gpu_result(&gpu, &why);
+
+			metrics_from_run(&r->m, &r->st, &r->shim, p->shim_problem, pct, why);
+		}
 		if (!warm)
 			prof_progress(p, "  %s: %.1f ms wall, %.1f ms CPU", label,
 				      r->m.v[M_WALL_MS], r->m.v[M_CPU_MS]);

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "error.h"
+#include "gpu.h"
 #include "outfile.h"
 #include "phases.h"
 #include "strbuf.h"
@@ -169,6 +170,13 @@ int prof_exec(struct prof *p, struct prof_run *r, const char *label, char *const
 		    .log_path = r->log,
 		    .timeout_s = p->o.timeout_s,
 		};
+
+		if (p->gpu) {
+			gpu_reset(p->gpu);
+			spec.tick = gpu_tick;
+			spec.tick_ctx = p->gpu;
+			spec.tick_ms = 100;
+		}
 
 		ret = run_cmd(&spec, &r->st);
 	}

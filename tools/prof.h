@@ -13,6 +13,8 @@
 #include "runner.h"
 #include "shimdata.h"
 
+struct gpu_probe;
+
 struct prof_opts {
 	int runs;		  /* counted runs (3) */
 	int warmup;		  /* discarded runs (1) */
@@ -85,6 +87,7 @@ struct prof {
 	char *shim_problem;  /* why the shim gave no data, or NULL */
 
 	/* phase 1 */
+	struct gpu_probe *gpu; /* sampled during the baseline runs when set */
 	struct prof_run *runs; /* warmups then counted */
 	int nruns;
 	struct metric_stats stats[M_COUNT];

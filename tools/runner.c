@@ -239,7 +239,7 @@ fail:
 int run_cmd(const struct run_spec *spec, struct run_status *st)
 {
 	int log_fd = -1, pfd[2] = {-1, -1}, main_done = 0, ret = 0, e;
-	uint64_t deadline = 0;
+	uint64_t deadline = 0, next_tick = 0;
 	pid_t pid, self;
 	ssize_t n;
 
@@ -286,18 +286,26 @@ int run_cmd(const struct run_spec *spec, struct run_status *st)
 	while (!main_done) {
 		struct pollfd p = {.fd = sig_fd, .events = POLLIN};
 		int wait_ms = -1;
+		uint64_t now;
 
 		reap(pid, st, &main_done);
 		if (main_done)
 			break;
+		now = now_ns();
 		if (deadline) {
-			uint64_t now = now_ns();
-
 			if (now >= deadline) {
 				st->timed_out = 1;
 				break;
 			}
 			wait_ms = (int)((deadline - now) / 1000000) + 1;
+		}
+		if (spec->tick && spec->tick_ms > 0) {
+			if (now >= next_tick) {
+				spec->tick(spec->tick_ctx, (int)pid);
+				next_tick = now + (uint64_t)spec->tick_ms * 1000000ull;
+			}
+			if (wait_ms < 0 || wait_ms > (int)((next_tick - now) / 1000000) + 1)
+				wait_ms = (int)((next_tick - now) / 1000000) + 1;
 		}
 		if (poll(&p, 1, wait_ms) < 0 && errno != EINTR)
 			break;

@@ -21,6 +21,11 @@ struct run_spec {
 	const char *cwd;      /* NULL: ours */
 	const char *log_path; /* stdout and stderr, a new file; NULL: ours */
 	double timeout_s;     /* <= 0: no limit */
+	/* Called every tick_ms while the command runs (NULL: never), with the
+	 * pid of its main process; for probes such as GPU sampling. */
+	void (*tick)(void *ctx, int pid);
+	void *tick_ctx;
+	int tick_ms;
 };
 
 struct run_status {

@@ -1,9 +1,10 @@
 # Tests of perfprof, the driver: unit tests of its modules, and end-to-end
 # scenarios that run build/perfprof on the drv_* programs of tests/progs.
 DRV_PROGS := drv_cpu drv_http drv_smallio drv_db drv_lock drv_heap drv_multi drv_static \
-	     drv_linger drv_noptrace
+	     drv_linger drv_noptrace drv_dlopen
 PROG_CFLAGS_drv_static := -static
 PROG_LIBS_drv_lock := -lpthread
+PROG_LIBS_drv_dlopen := -ldl
 CHECK_DEPS += $(DRV_PROGS:%=$(B)/tests/progs/%)
 
 # Every tool object but main(): the units under test.
@@ -23,6 +24,7 @@ $(eval $(call test_binary,driver,test_runner))
 DRV_E2E_OBJS := $(B)/obj/tests/driver/drv.o
 $(B)/obj/tests/driver/drv.o: EXTRA_CPPFLAGS += -Itests/lib $(CRITERION_CFLAGS)
 TEST_OBJS_driver_test_scenarios := $(DRV_E2E_OBJS)
+TEST_LIBS_driver_test_scenarios := -ldl
 TEST_OBJS_driver_test_badinput := $(DRV_E2E_OBJS)
 TEST_OBJS_driver_test_outputs := $(DRV_E2E_OBJS)
 $(eval $(call test_binary,driver,test_scenarios))

@@ -176,9 +176,9 @@ Test(bad, crashing_test_command)
 {
 	struct drv d;
 
-	drv_profile(&d, NULL,
-		    (const char *const[]){"--", "sh", "-c", "echo about to crash; kill -SEGV $$",
-					  NULL});
+	drv_profile(
+	    &d, NULL,
+	    (const char *const[]){"--", "sh", "-c", "echo about to crash; kill -SEGV $$", NULL});
 	cr_assert_eq(d.r.code, 1);
 	cr_assert(strstr(d.r.err, "test fails before profiling - fix test first"), "%s", d.r.err);
 	cr_assert(strstr(d.r.err, "signal 11 (Segmentation fault)"), "%s", d.r.err);

@@ -4,6 +4,7 @@
  * the validity of every output.
  */
 #include <criterion/criterion.h>
+#include <dlfcn.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -318,4 +319,48 @@ Test(scenario, http_endpoint)
 	cr_assert_not_null(body, "the generated test script is at %s", script);
 	cr_assert(strstr(body, "curl") && strstr(body, url));
 	tl_rm_rf(d.dir);
+}
+
+Test(scenario, gpu_needs_cuda_and_nvml)
+{
+	char *dir = tl_tmpdir("cuda"), *src, *lib;
+	struct tl_result r;
+	struct drv d;
+	void *nvml = dlopen("libnvidia-ml.so.1", RTLD_LAZY);
+
+	drv_need(0);
+	if (nvml)
+		cr_skip_test("NVML is installed here: this test covers machines without it");
+	if (!tl_have("cc"))
+		cr_skip_test("no C compiler to build a stand-in libcuda");
+	/* a library named like the CUDA driver: what the probe looks for is
+	 * the mapping, not what the library does */
+	asprintf(&src, "%s/cuda.c", dir);
+	asprintf(&lib, "%s/libcuda.so.1", dir);
+	tl_write_file(src, "int cuInit(int f) { return f; }\n", 32);
+	{
+		const char *argv[] = {"cc", "-shared", "-fPIC", "-o", lib, src, NULL};
+
+		cr_assert_eq(tl_run(&r, argv, NULL, NULL, NULL, 60), 0);
+		cr_assert_eq(r.code, 0, "%s", r.err);
+	}
+	drv_profile(&d, NULL,
+		    (const char *const[]){"--runs", "1", "--warmup", "0", "--no-trace", "--",
+					  tl_prog("drv_dlopen"), lib, "400", NULL});
+	cr_assert_eq(d.r.code, 0, "%s", d.r.err);
+	cr_assert(
+	    cJSON_IsNull(tl_json_at(d.baseline, "results[0].metrics.gpu_utilization_pct.median")));
+	cr_assert_str_eq(
+	    tl_json_str(d.baseline, "results[0].metrics.gpu_utilization_pct.null_reason"),
+	    "the tree mapped libcuda.so.1 but NVML (libnvidia-ml.so.1) is not installed");
+	tl_rm_rf(d.dir);
+	/* and a program without CUDA says so */
+	drv_profile(&d, NULL,
+		    (const char *const[]){"--runs", "1", "--warmup", "0", "--no-trace", "--",
+					  tl_prog("drv_cpu"), "5", NULL});
+	cr_assert_str_eq(
+	    tl_json_str(d.baseline, "results[0].metrics.gpu_utilization_pct.null_reason"),
+	    "no process of the tree mapped libcuda or libcudart: no GPU in use");
+	tl_rm_rf(d.dir);
+	tl_rm_rf(dir);
 }
