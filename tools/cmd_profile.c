@@ -265,12 +265,16 @@ int cmd_profile(int argc, char **argv)
 	if ((ret = phase_deep(&p)) == 130)
 		return ret;
 	p.exit_code = ret;
+	if (ret == 3)
+		prof_concern(&p, "no deep profile: %s", p.trace_problem);
 	prof_progress(&p, "phase 2 suspicions");
 	phase_suspicions(&p);
 	if ((ret = phase_instrument(&p)) == 130)
 		return ret;
 	if (ret && !p.exit_code)
 		p.exit_code = ret;
+	if (ret == 3)
+		prof_concern(&p, "no deep profile: %s", p.trace_problem);
 	prof_progress(&p, "phase 4 performance map");
 	phase_map(&p);
 	ret = phase_write(&p);
