@@ -149,13 +149,6 @@ static void classify(struct prof *p, const struct activities *acts)
 		}
 		return;
 	}
-	if (t->ms < 0.1 * W) {
-		p->classification = xstrdup("Unknown");
-		p->detail = xasprintf("no measured activity explains the run: the largest, %s, "
-				      "is %.1f ms of %.1f ms wall (the rest is sleep or waiting)",
-				      t->what, t->ms, W);
-		return;
-	}
 	/* CPU spread over many processes (a build, a pool of workers) is one
 	 * cost: their sum competes with the largest single activity. */
 	{
@@ -177,6 +170,13 @@ static void classify(struct prof *p, const struct activities *acts)
 					      cpu_sum, ncpu, W, shim_service(big->owner), big->ms);
 			return;
 		}
+	}
+	if (t->ms < 0.1 * W) {
+		p->classification = xstrdup("Unknown");
+		p->detail = xasprintf("no measured activity explains the run: the largest, %s, "
+				      "is %.1f ms of %.1f ms wall (the rest is sleep or waiting)",
+				      t->what, t->ms, W);
+		return;
 	}
 	switch (t->kind) {
 	case A_CPU: {
