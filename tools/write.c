@@ -327,6 +327,31 @@ static int write_envelope(struct prof *p, const cJSON *env)
 	return ret;
 }
 
+/* The step tree, three levels, on the terminal. */
+static void summary_steps(struct strbuf *sb, const cJSON *steps, int depth, int *lines)
+{
+	const cJSON *s;
+
+	cJSON_ArrayForEach(s, steps)
+	{
+		if (*lines >= 14)
+			return;
+		(*lines)++;
+		sb_printf(sb, "  %*s%s %s %.1f ms (%.1f%%) %s", depth * 2, "", jstr(s, "id", ""),
+			  jstr(s, "function", ""), jnum(s, "wall_time_ms", 0),
+			  jnum(s, "time_share_pct", 0), jstr(s, "type", ""));
+		if (jhas(s, "http_round_trips"))
+			sb_printf(sb, ", %.0f HTTP round trips", jnum(s, "http_round_trips", 0));
+		else if (jhas(s, "round_trips"))
+			sb_printf(sb, ", %.0f round trips", jnum(s, "round_trips", 0));
+		if (jstr(s, "service", NULL))
+			sb_printf(sb, " [%s]", jstr(s, "service", ""));
+		sb_putc(sb, '\n');
+		if (depth < 3)
+			summary_steps(sb, jget(s, "children"), depth + 1, lines);
+	}
+}
+
 static void summary(const struct prof *p)
 {
 	struct strbuf sb = STRBUF_INIT;
@@ -341,6 +366,12 @@ static void summary(const struct prof *p)
 	if (p->stats[M_HTTP_RT].valid)
 		sb_printf(&sb, ", %.0f HTTP round trips", p->stats[M_HTTP_RT].median);
 	sb_puts(&sb, "\n");
+	{
+		int lines = 0;
+
+		sb_puts(&sb, "  steps:\n");
+		summary_steps(&sb, p->steps, 1, &lines);
+	}
 	cJSON_ArrayForEach(t, p->top)
 	    sb_printf(&sb, "  top: step %s %s %.1f%%: %s\n", jstr(t, "step", ""),
 		      jstr(t, "type", ""), jnum(t, "share", 0), jstr(t, "description", ""));
