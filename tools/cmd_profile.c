@@ -99,7 +99,7 @@ static int parse_opts(struct prof_opts *o, int argc, char **argv)
 	o->freq = 997;
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+F:qh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:F:qh", longopts, NULL)) != -1) {
 		switch (c) {
 		case OPT_RUNS:
 			if (parse_int(optarg, "--runs", 1, 256, &o->runs))

@@ -185,3 +185,17 @@ Test(bad, crashing_test_command)
 	cr_assert(strstr(d.r.err, "| about to crash"), "%s", d.r.err);
 	tl_rm_rf(d.dir);
 }
+
+Test(bad, option_without_its_argument)
+{
+	struct drv d;
+
+	drv_profile(&d, NULL, (const char *const[]){"--timeout", NULL});
+	cr_assert_eq(d.r.code, 2);
+	cr_assert(strstr(d.r.err, "option '--timeout' needs an argument"), "%s", d.r.err);
+	tl_rm_rf(d.dir);
+	drv_profile(&d, NULL, (const char *const[]){"--frobnicate", "--", "true", NULL});
+	cr_assert_eq(d.r.code, 2);
+	cr_assert(strstr(d.r.err, "unknown option '--frobnicate'"), "%s", d.r.err);
+	tl_rm_rf(d.dir);
+}
