@@ -13,6 +13,7 @@
 #include "jget.h"
 #include "locate.h"
 #include "phases.h"
+#include "writers.h"
 
 /* When the first run left no shim report, find out why once. */
 static void diagnose_shim(struct prof *p, const struct prof_run *r)
@@ -166,8 +167,6 @@ static cJSON *stats_json(const struct metric_stats *s, const struct run_metrics 
 		cJSON_AddItemToArray(vals, cJSON_CreateNumber(round(runs[i].v[k] * 1000) / 1000));
 	return o;
 }
-
-cJSON *baseline_json(const struct prof *p);
 
 cJSON *baseline_json(const struct prof *p)
 {

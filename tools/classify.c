@@ -25,8 +25,6 @@
 #include "suspect.h"
 #include "trace.h"
 
-const struct shim_set *prof_analysis_set(const struct prof *p);
-
 static double pct(double a, double b)
 {
 	return b > 0 ? a / b * 100.0 : 0;

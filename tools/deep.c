@@ -50,8 +50,6 @@ static const char *refusal_reason(const char *tail)
 	return NULL;
 }
 
-int deep_export(struct prof *p, const char *format, const char *dest_name, char **text);
-
 int phase_deep(struct prof *p)
 {
 	char hz[16], **argv, *preload = NULL, *out = NULL, *shim_dir = NULL, *saved;
@@ -179,8 +177,6 @@ int phase_deep(struct prof *p)
 	return 0;
 }
 
-int deep_export(struct prof *p, const char *format, const char *dest_name, char **text);
-
 /* Has perftrace render format into raw/, then copies it to the output
  * directory safely.  *text gets the contents when text != NULL.  0, or
  * -ENOENT without a profile, -EIO when perftrace failed, -errno of the
@@ -247,24 +243,19 @@ out:
 	return ret;
 }
 
-int deep_annotate(struct prof *p, const char *function, char **text);
-
 /* Level 2 of the seed's hierarchy: per-line shares of one function
  * (*text, malloc'd).  0, -ENOENT without a sample file, -EIO when
  * perftrace annotate failed. */
 int deep_annotate(struct prof *p, const char *function, char **text)
 {
-	char *tmp = xasprintf("%s/annotate.txt", p->raw_dir);
 	int ret = -EIO;
 	char *args[] = {p->perftrace, "annotate", "-i", p->trace_file, (char *)function, NULL};
 	struct prof_run r;
 	char *saved = p->shim_lib;
 
 	*text = NULL;
-	if (!p->trace_file) {
-		free(tmp);
+	if (!p->trace_file)
 		return -ENOENT;
-	}
 	p->shim_lib = NULL;
 	if (prof_exec(p, &r, "annotate", args) == 0 && run_ok(&r.st)) {
 		*text = run_tail(r.log, 400);
@@ -272,6 +263,5 @@ int deep_annotate(struct prof *p, const char *function, char **text)
 	}
 	p->shim_lib = saved;
 	prof_run_free(&r);
-	free(tmp);
 	return ret;
 }

@@ -20,8 +20,6 @@
 #include "strbuf.h"
 #include "trace.h"
 
-int deep_annotate(struct prof *p, const char *function, char **text);
-
 #define OVERHEAD_MAX_PCT 20.0
 #define MAX_TARGETS	 8
 

@@ -29,6 +29,17 @@ int phase_write(struct prof *p);
  * shim preloaded when available, output into r->log; loads its reports.
  * Returns 0 once it ran (whatever its status), -errno if it could not. */
 int prof_exec(struct prof *p, struct prof_run *r, const char *label, char *const *argv);
+/* deep.c: has perftrace render the sample file in format (folded, svg)
+ * and copies it into the output directory as dest_name (*text gets the
+ * contents when not NULL).  0 or a negative errno. */
+int deep_export(struct prof *p, const char *format, const char *dest_name, char **text);
+/* deep.c: perftrace annotate of one function (*text, malloc'd).  0 or a
+ * negative errno. */
+int deep_annotate(struct prof *p, const char *function, char **text);
+/* suspect.c: the shim reports the analysis reads (the median counted
+ * run's), or NULL when it has none. */
+const struct shim_set *prof_analysis_set(const struct prof *p);
+
 /* Frees what a run holds. */
 void prof_run_free(struct prof_run *r);
 /* Prints "LABEL failed (STATUS); last lines of its output:" and the tail. */

@@ -13,6 +13,7 @@
 #include "error.h"
 #include "jget.h"
 #include "shimdata.h"
+#include "phases.h"
 #include "steps.h"
 #include "trace.h"
 
@@ -471,8 +472,6 @@ static void from_node(struct ctx *c, const struct tnode *n, cJSON *arr, const ch
 	if (!cJSON_GetArraySize(kids))
 		cJSON_DeleteItemFromObject(o, "children");
 }
-
-const struct shim_set *prof_analysis_set(const struct prof *p);
 
 /* The service name of a median-run process (static buffer). */
 static const char *xsvc(const struct ctx *c, const struct shim_proc *owner)

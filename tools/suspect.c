@@ -18,8 +18,6 @@
 #include "symbolize.h"
 #include "trace.h"
 
-const struct shim_set *prof_analysis_set(const struct prof *p);
-
 struct suspicion *sus_add(struct prof *p, const char *check, const char *category,
 			  const char *location, int confirmed, double share_pct,
 			  const char *description, const char *evidence, const char *note)

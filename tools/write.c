@@ -21,8 +21,6 @@
 #include "symbolize.h"
 #include "yamlw.h"
 
-int deep_export(struct prof *p, const char *format, const char *dest_name, char **text);
-
 static void add_str_or_null(cJSON *o, const char *k, const char *v)
 {
 	if (v)
