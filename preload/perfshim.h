@@ -21,7 +21,9 @@
  *   - perfshim_span_enter() returns a token that must be passed to the
  *     matching perfshim_span_exit() on the same thread.  Exits are matched by
  *     token, so a span skipped by longjmp() or a thread-cancellation unwind
- *     is closed when an outer span exits.
+ *     is closed when an outer span exits.  A token of 0 means no span was
+ *     opened (the shim is off, or the thread is inside the shim): the exit
+ *     may then be skipped; calling it with 0 is harmless.
  *   - Both functions are async-signal-safe, never allocate, never block and
  *     preserve errno.  Without PERFSHIM_OUT they return at once.
  *

@@ -71,13 +71,14 @@ SHIM_EXPORT unsigned long perfshim_span_enter(struct perfshim_site *site)
 
 SHIM_EXPORT void perfshim_span_exit(struct perfshim_site *site, unsigned long token)
 {
-	uint64_t now = now_tick();
 	unsigned depth = shim_tls.span_depth;
 	struct shm_header *h = shim_shm;
+	uint64_t now;
 
 	(void)site;
 	if (!token || token > depth || !h || shim_tls.slot == NULL)
 		return;
+	now = now_tick();
 	while (depth >= token) {
 		depth--;
 		if (depth < SPAN_STACK) {

@@ -17,7 +17,7 @@ for g in "${groups[@]}"; do
 	case "$g" in
 	build) pkgs+=(gcc g++ make pkg-config libc6-dev libunwind-dev libcapstone-dev
 		      libcjson-dev libdw-dev libelf-dev libcriterion-dev) ;;
-	test) pkgs+=(strace python3 git gzip bash coreutils procps iproute2 binutils) ;;
+	test) pkgs+=(strace python3 git gzip bash coreutils procps iproute2 binutils clang googletest) ;;
 	bench) pkgs+=(heaptrack strace uftrace hyperfine linux-perf valgrind ltrace) ;;
 	browser) pkgs+=(chromium) ;;
 	*) echo "deps.sh: unknown group '$g' (build, test, bench, browser)" >&2; exit 2 ;;
