@@ -488,3 +488,71 @@ int callchain_find_call(const cJSON *chain_tree, const char *callee, const char 
 	}
 	return found;
 }
+
+/* Whether an I/O call's name is a network call (net) or a file call. */
+static int io_name_is(const char *name, int net)
+{
+	static const char *const netcalls[] = {
+	    "connect",		 "send",	"recv",	   "sendto",  "recvfrom",     "sendmsg",
+	    "recvmsg",		 "getaddrinfo", "urlopen", "request", "get",	      "post",
+	    "execute",		 "executemany", "query",   "PQexec",  "PQexecParams", "mysql_query",
+	    "curl_easy_perform", "sendall",	NULL};
+	static const char *const filecalls[] = {
+	    "open",    "openat", "fopen",   "fread",	"fwrite",    "fgets", "fputs",
+	    "fprintf", "fscanf", "getline", "readline", "readlines", NULL};
+	const char *const *l = net ? netcalls : filecalls;
+
+	for (int i = 0; l[i]; i++)
+		if (!strcmp(name, l[i]))
+			return 1;
+	return 0;
+}
+
+int callchain_does_io(const cJSON *node, int net)
+{
+	const cJSON *io;
+
+	cJSON_ArrayForEach(
+	    io, jget(node, "io_calls")) if (io_name_is(jstr(io, "name", ""), net)) return 1;
+	return 0;
+}
+
+static int io_call_in_loop(const cJSON *node, int net, const char **name, int *line)
+{
+	const cJSON *io;
+
+	cJSON_ArrayForEach(io, jget(node, "io_calls")) if (cJSON_IsTrue(jget(io, "in_loop")) &&
+							   io_name_is(jstr(io, "name", ""), net))
+	{
+		*name = jstr(io, "name", "?");
+		*line = (int)jnum(io, "line", 0);
+		return 1;
+	}
+	return 0;
+}
+
+int callchain_find_io_loop(const cJSON *chain_tree, int net, const char **caller,
+			   const char **location, const char **callee, int *line)
+{
+	const cJSON *c;
+
+	if (io_call_in_loop(chain_tree, net, callee, line)) {
+		*caller = jstr(chain_tree, "function", "?");
+		*location = jstr(chain_tree, "location", "?");
+		return 0;
+	}
+	cJSON_ArrayForEach(c, jget(chain_tree, "calls"))
+	{
+		if (cJSON_IsTrue(jget(c, "in_loop")) && callchain_does_io(c, net)) {
+			*caller = jstr(chain_tree, "function", "?");
+			*location = jstr(chain_tree, "location", "?");
+			*callee = jstr(c, "function", "?");
+			*line = (int)jnum(c, "call_line", 0);
+			return 0;
+		}
+	}
+	cJSON_ArrayForEach(
+	    c, jget(chain_tree, "calls")) if (callchain_find_io_loop(c, net, caller, location,
+								     callee, line) == 0) return 0;
+	return -1;
+}

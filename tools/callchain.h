@@ -26,4 +26,14 @@ cJSON *callchain_build(const char *root, const char *file, const char *fn, const
 int callchain_find_call(const cJSON *chain, const char *callee, const char **caller,
 			const char **location, int *line, int *in_loop);
 
+/* 1 when a chain node's own I/O calls include network calls (net) or
+ * file calls (!net). */
+int callchain_does_io(const cJSON *node, int net);
+/* A call inside a loop to a function that does that kind of I/O itself,
+ * or an I/O call of that kind inside a loop: its caller, the caller's
+ * location, the callee (or the I/O call's name) and the line.  0 found,
+ * -1 not. */
+int callchain_find_io_loop(const cJSON *chain, int net, const char **caller, const char **location,
+			   const char **callee, int *line);
+
 #endif

@@ -177,6 +177,7 @@ static void read_status(struct prof *p, char **asked, int nasked)
 
 struct span_acc {
 	char *name, *file;
+	char *service; /* the process that ran it (its service name), or NULL */
 	int line;
 	double total[256], self[256], calls[256];
 	double min_ns, max_ns;
@@ -190,12 +191,17 @@ static void collect_spans(struct prof *p)
 	for (int r = 0; r < p->ninst && r < 256; r++) {
 		const struct shim_set *s = &p->inst[r].shim;
 		cJSON *lists[512];
+		const struct shim_proc *owner[512];
 		int nl = 0;
 
-		for (int i = 0; i < s->n && nl < 512; i++)
+		for (int i = 0; i < s->n && nl < 512; i++) {
+			owner[nl] = &s->p[i];
 			lists[nl++] = jget(s->p[i].j, "spans");
-		for (int i = 0; i < s->npyspans && nl < 512; i++)
+		}
+		for (int i = 0; i < s->npyspans && nl < 512; i++) {
+			owner[nl] = shim_find_pid(s, (int)jnum(s->pyspans[i], "pid", 0));
 			lists[nl++] = jget(s->pyspans[i], "spans");
+		}
 		for (int l = 0; l < nl; l++) {
 			const cJSON *sp;
 
@@ -221,6 +227,8 @@ static void collect_spans(struct prof *p)
 				/* a fork child lists its parent's sites, unused */
 				if (jnum(sp, "calls", 0) <= 0)
 					continue;
+				if (!a->service && owner[l])
+					a->service = xstrdup(shim_service_name(s, owner[l]));
 				a->total[r] += jnum(sp, "total_ns", 0);
 				a->self[r] += jnum(sp, "self_ns", 0);
 				a->calls[r] += jnum(sp, "calls", 0);
@@ -250,6 +258,9 @@ static void collect_spans(struct prof *p)
 		jadd_round(o, "min_call_ms", acc[k].min_ns / 1e6, 4);
 		jadd_round(o, "max_call_ms", acc[k].max_ns / 1e6, 4);
 		cJSON_AddNumberToObject(o, "runs", n);
+		if (acc[k].service)
+			cJSON_AddStringToObject(o, "service", acc[k].service);
+		free(acc[k].service);
 		cJSON_AddItemToArray(p->span_stats, o);
 		free(acc[k].name);
 		free(acc[k].file);
@@ -354,6 +365,23 @@ int phase_instrument(struct prof *p)
 				nt = add_target(
 				    targets, nt,
 				    target_of(p, trace_find(t, p->sus[i].instrument_fn, 0)));
+		/* Without samples, the instrumentation points come from the
+		 * static analysis (seed Phase 2, Step 3): the functions the
+		 * entry point calls, read from the source. */
+		if (!t && p->call_chain) {
+			const cJSON *c;
+
+			cJSON_ArrayForEach(c, jget(p->call_chain, "calls"))
+			{
+				const char *loc = jstr(c, "location", NULL);
+				const char *colon = loc ? strrchr(loc, ':') : NULL;
+
+				if (colon)
+					nt = add_target(targets, nt,
+							xasprintf("%.*s:%s", (int)(colon - loc),
+								  loc, jstr(c, "function", "?")));
+			}
+		}
 	}
 	if (!p->perfinject || !nt) {
 		sb_printf(&why, "%s",

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "callchain.h"
 #include "error.h"
 #include "jget.h"
 #include "shimdata.h"
@@ -565,13 +566,108 @@ static void add_activity_steps(struct ctx *c, cJSON *kids, const char *parent_id
 }
 
 /* Without samples, the wrappers' exact per-function times (medians of the
- * instrumented runs) are the function steps; their nesting is not known,
- * so they are listed under the entry point, heaviest first. */
+ * instrumented runs) are the function steps, nested as the source's call
+ * chain nests them.  A wrapped function whose source makes network or file
+ * calls takes the shim's activity whose count matches its calls (35 calls
+ * of fetch_price, 35 connects to one peer): the counts join them, not a
+ * guess.  Wrapped functions outside the chain are listed under the root. */
+static int span_index(const struct ctx *c, const char *fn)
+{
+	int i = 0;
+	const cJSON *f;
+
+	cJSON_ArrayForEach(f, c->p->span_stats)
+	{
+		const char *name = jstr(f, "function", ""), *colon = strrchr(name, ':');
+		const char *dot = strrchr(name, '.');
+
+		if (!strcmp(name, fn) || (colon && !strcmp(colon + 1, fn)) ||
+		    (dot && !strcmp(dot + 1, fn)))
+			return i;
+		i++;
+	}
+	return -1;
+}
+
+static const struct activity *act_by_count(const struct ctx *c, const cJSON *node, double calls)
+{
+	for (int i = 0; i < c->acts->n; i++) {
+		const struct activity *a = &c->acts->a[i];
+		int shown = 0, net = a->kind == A_NET || a->kind == A_DB || a->kind == A_CACHE ||
+				     a->kind == A_QUEUE;
+
+		for (int k = 0; k < c->info->n; k++)
+			shown |= c->info->s[k].act == a;
+		if (shown || (!net && a->kind != A_FILE) || !callchain_does_io(node, net))
+			continue;
+		if ((double)a->connects == calls || (double)a->ops == calls)
+			return a;
+	}
+	return NULL;
+}
+
+static void add_chain_spans(struct ctx *c, cJSON *kids, const cJSON *node, const char *parent_id,
+			    int depth, int parent, unsigned char *used)
+{
+	int si = span_index(c, jstr(node, "function", ""));
+	const cJSON *f, *call;
+	const struct activity *a;
+	double ms, share;
+	char id[64];
+	const char *type = "function_call";
+	cJSON *o, *sub;
+	int me;
+
+	if (si < 0 || used[si] || depth > STEPS_MAX_DEPTH) {
+		/* not wrapped: its wrapped callees hang from our parent */
+		if (depth <= STEPS_MAX_DEPTH)
+			cJSON_ArrayForEach(call, jget(node, "calls"))
+			    add_chain_spans(c, kids, call, parent_id, depth, parent, used);
+		return;
+	}
+	used[si] = 1;
+	f = cJSON_GetArrayItem(c->p->span_stats, si);
+	ms = jnum(f, "total_ms_median", 0);
+	share = ms / c->wall_ms * 100.0;
+	if (share < MIN_SHARE)
+		return;
+	a = act_by_count(c, node, jnum(f, "calls_median", -1));
+	if (a)
+		type = act_step_type(a);
+	snprintf(id, sizeof(id), "%s.%d", parent_id, cJSON_GetArraySize(kids) + 1);
+	o = new_step(id, jstr(node, "function", "?"), jstr(f, "location", NULL),
+		     c->multi ? jstr(f, "service", NULL) : NULL, ms, share, type);
+	if (a && a->http && !strcmp(type, "http_call"))
+		cJSON_AddNumberToObject(o, "http_round_trips", (double)a->http);
+	else if (a && a->ops && a->kind != A_FILE)
+		cJSON_AddNumberToObject(o, "round_trips", (double)a->ops);
+	cJSON_AddItemToArray(kids, o);
+	me = add_info(c, o, id, jstr(o, "function", "?"), share, type, depth);
+	/* exact times, but what they were spent on is not known: no step of
+	 * this kind is named a CPU hotspot */
+	SI(c, me)->cpu_frac = 0;
+	SI(c, me)->act = a;
+	if (parent >= 0)
+		SI(c, parent)->self_share -= share;
+	sub = cJSON_AddArrayToObject(o, "children");
+	cJSON_ArrayForEach(call, jget(node, "calls"))
+	    add_chain_spans(c, sub, call, id, depth + 1, me, used);
+	if (a && a->in_tree && a->server)
+		add_activity_steps(c, sub, id, depth, a->server->pid, me);
+	if (!cJSON_GetArraySize(sub))
+		cJSON_DeleteItemFromObject(o, "children");
+}
+
 static void add_span_steps(struct ctx *c, cJSON *kids, int parent)
 {
+	int nspans = cJSON_GetArraySize(c->p->span_stats), i = 0;
+	unsigned char *used = calloc((size_t)nspans + 1, 1);
 	const cJSON *f;
-	int n = cJSON_GetArraySize(kids);
 
+	if (!used)
+		error_msg_and_die("out of memory");
+	if (c->p->call_chain)
+		add_chain_spans(c, kids, c->p->call_chain, "1", 2, parent, used);
 	cJSON_ArrayForEach(f, c->p->span_stats)
 	{
 		double ms = jnum(f, "total_ms_median", 0), share = ms / c->wall_ms * 100.0;
@@ -579,16 +675,17 @@ static void add_span_steps(struct ctx *c, cJSON *kids, int parent)
 		char id[64];
 		cJSON *o;
 
-		if (share < MIN_SHARE)
+		if (used[i++] || share < MIN_SHARE)
 			continue;
-		snprintf(id, sizeof(id), "1.%d", ++n);
-		o = new_step(id, colon ? colon + 1 : fn, jstr(f, "location", NULL), NULL, ms, share,
+		snprintf(id, sizeof(id), "1.%d", cJSON_GetArraySize(kids) + 1);
+		o = new_step(id, colon ? colon + 1 : fn, jstr(f, "location", NULL),
+			     c->multi ? jstr(f, "service", NULL) : NULL, ms, share,
 			     "function_call");
 		cJSON_AddItemToArray(kids, o);
 		add_info(c, o, id, jstr(o, "function", fn), share, "function_call", 2);
-		SI(c, c->info->n - 1)->sampled = 1; /* measured, not inferred */
-		(void)parent;
+		SI(c, c->info->n - 1)->cpu_frac = 0;
 	}
+	free(used);
 }
 
 /* The median run's activity that is deep-run activity d (same kind,

@@ -53,7 +53,7 @@ void sus_add_step(struct suspicion *s, const char *id)
 
 /* "fetch_item (src/client.c:42)" from the trace when it saw who waited on
  * target, else the target itself.  *fn gets the function (or NULL). */
-static void note_source_loop(struct prof *p, struct suspicion *s, const char *fn);
+static void note_source_loop(struct prof *p, struct suspicion *s, const char *fn, int net);
 
 static struct activities deep_acts;
 static int deep_built;
@@ -185,7 +185,7 @@ static void check_network(struct prof *p, const struct activities *acts)
 			s = sus_add(p, "n_plus_one", "Architecture", loc, 1, share, desc, ev,
 				    "the same peer was asked again and again within one run "
 				    "(counted round trips)");
-			note_source_loop(p, s, fn);
+			note_source_loop(p, s, fn, 1);
 			s->hint = xasprintf("batch the %llu %s to %s into one (or a few)",
 					    (unsigned long long)a->ops, noun(a), a->what);
 			set_fn(s, fn);
@@ -286,7 +286,7 @@ static void check_files(struct prof *p, const struct activities *acts)
 		if (a->connects >= SUS_LOOP_MIN) {
 			s = sus_add(p, "file_reopened", "Data flow", loc, 1, share, desc, ev,
 				    "opens counted by the shim per path");
-			note_source_loop(p, s, fn);
+			note_source_loop(p, s, fn, 0);
 			s->hint = xasprintf("open %s once (or cache its contents) instead of %llu "
 					    "times",
 					    a->what, (unsigned long long)a->connects);
@@ -481,14 +481,27 @@ static void read_call_chain(struct prof *p)
 
 /* What the source says about the calls of fn: appended to a confirmed
  * loop suspicion's verification note. */
-static void note_source_loop(struct prof *p, struct suspicion *s, const char *fn)
+static void note_source_loop(struct prof *p, struct suspicion *s, const char *fn, int net)
 {
 	const char *caller = NULL, *loc = NULL;
 	int in_loop = 0, line = 0;
 	char *n;
 
-	if (!p->call_chain || !fn)
+	if (!p->call_chain)
 		return;
+	if (!fn) {
+		/* no sampled waiter: any I/O of that kind in a loop of the chain */
+		const char *callee;
+
+		if (callchain_find_io_loop(p->call_chain, net, &caller, &loc, &callee, &line) < 0)
+			return;
+		n = xasprintf("%s; in the source %s (%s) calls %s inside a loop at line %d, which "
+			      "does %s I/O",
+			      s->note, caller, loc, callee, line, net ? "network" : "file");
+		free(s->note);
+		s->note = n;
+		return;
+	}
 	if (callchain_find_call(p->call_chain, fn, &caller, &loc, &line, &in_loop) < 0)
 		n = xasprintf(
 		    "%s; the source read from the entry point (depth %d) does not call %s", s->note,

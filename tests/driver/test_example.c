@@ -150,8 +150,9 @@ Test(example, sampled_map_follows_into_the_inventory)
 	 * that both are there and that the requests are a top bottleneck */
 	cr_assert_gt(tl_json_num(fetch, "time_share_pct"), 20.0);
 	cr_assert_gt(tl_json_num(sign, "time_share_pct"), 5.0);
-	cr_assert(strstr(tl_json_str(m, "bottleneck_detail"), "in the server shop#2, handle_request"),
-		  "%s", tl_json_str(m, "bottleneck_detail"));
+	cr_assert(
+	    strstr(tl_json_str(m, "bottleneck_detail"), "in the server shop#2, handle_request"),
+	    "%s", tl_json_str(m, "bottleneck_detail"));
 	{
 		int found = 0;
 

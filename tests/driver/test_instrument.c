@@ -93,3 +93,84 @@ Test(instrument, wrappers_give_per_function_medians)
 	cr_assert_eq(memcmp(data, prog_c, len), 0, "perfinject --clean restores the file");
 	tl_rm_rf(dir);
 }
+
+static const cJSON *step_named(const cJSON *steps, const char *fn)
+{
+	const cJSON *s, *k;
+
+	cJSON_ArrayForEach(s, steps)
+	{
+		if (!strcmp(tl_json_str(s, "function"), fn))
+			return s;
+		if ((k = step_named(tl_json_at(s, "children"), fn)))
+			return k;
+	}
+	return NULL;
+}
+
+Test(instrument, without_samples_the_wrappers_and_the_source_make_the_map)
+{
+	char *dir = tl_tmpdir("inst-shop"), *src, *data, *p;
+	struct drv d;
+	const cJSON *m, *br, *fetch, *sign, *f;
+	size_t len;
+	int calls35 = 0;
+
+	drv_need(0);
+	if (!tl_have("cc"))
+		cr_skip_test("no C compiler");
+	{
+		struct stat st;
+
+		if (stat(tl_bpath("perfinject"), &st) < 0)
+			cr_skip_test("build/perfinject is not built (inject/ not merged yet)");
+	}
+	asprintf(&src, "%s/../examples/shop.c", tl_build());
+	data = tl_read_file(src, &len);
+	if (!data) {
+		asprintf(&src, "%s/examples/shop.c", tl_srcdir());
+		data = tl_read_file(src, &len);
+	}
+	cr_assert_not_null(data, "cannot read the example");
+	asprintf(&p, "%s/examples", dir);
+	mkdir(p, 0700);
+	asprintf(&p, "%s/examples/shop.c", dir);
+	tl_write_file(p, data, len);
+	asprintf(&p, "%s/Makefile", dir);
+	{
+		static const char mk[] = "check: shop\n\t./shop\nshop: examples/shop.c\n"
+					 "\tcc -O1 -g -o shop examples/shop.c -ldl\n";
+
+		tl_write_file(p, mk, strlen(mk));
+	}
+	drv_profile(&d, dir,
+		    (const char *const[]){"--runs", "2", "--warmup", "1", "--no-trace", "--target",
+					  "examples/shop.c:build_report", "--", "make", "-rs",
+					  "check", NULL});
+	cr_assert_eq(d.r.code, 0, "%s", d.r.err);
+	drv_check_map(&d);
+	cr_assert_str_eq(tl_json_str(d.result, "instrumented_files[0]"), "examples/shop.c");
+	cJSON_ArrayForEach(
+	    f, tl_json_at(d.details, "function_timings")) if (strstr(tl_json_str(f, "function"),
+								     "fetch_price")) calls35 =
+	    tl_json_num(f, "calls_median") == 35;
+	cr_assert(calls35, "fetch_price ran exactly 35 times: %s",
+		  cJSON_Print(tl_json_at(d.details, "function_timings")));
+	m = tl_json_at(d.result, "performance_map");
+	br = step_named(tl_json_at(m, "steps"), "build_report");
+	cr_assert_not_null(br);
+	/* nested as the source nests them, typed by the counts that match */
+	fetch = step_named(tl_json_at(br, "children"), "fetch_price");
+	sign = step_named(tl_json_at(br, "children"), "sign_report");
+	cr_assert_not_null(fetch);
+	cr_assert_not_null(sign);
+	cr_assert_str_eq(tl_json_str(fetch, "type"), "http_call");
+	cr_assert_eq(tl_json_num(fetch, "http_round_trips"), 35);
+	cr_assert_str_eq(tl_json_str(sign, "type"), "function_call");
+	cr_assert(strstr(tl_json_str(d.result, "suspicion_stack[1].verification_note"),
+			 "calls fetch_price inside a loop at line 125") ||
+		      strstr(cJSON_PrintUnformatted(tl_json_at(d.result, "suspicion_stack")),
+			     "calls fetch_price inside a loop at line 125"),
+		  "the source confirms the loop");
+	tl_rm_rf(dir);
+}
