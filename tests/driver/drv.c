@@ -331,3 +331,25 @@ void drv_check_map(const struct drv *d)
 	drv_check_envelope(d);
 	drv_check_html(d);
 }
+
+char *drv_source_file(const char *rel)
+{
+	char *dir = strdup(tl_build()), *path;
+
+	for (;;) {
+		char *slash;
+
+		asprintf(&path, "%s/%s", dir, rel);
+		if (access(path, R_OK) == 0)
+			break;
+		free(path);
+		slash = strrchr(dir, '/');
+		if (!slash || slash == dir) {
+			asprintf(&path, "%s/%s", tl_srcdir(), rel);
+			break;
+		}
+		*slash = 0;
+	}
+	free(dir);
+	return path;
+}

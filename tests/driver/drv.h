@@ -39,4 +39,8 @@ void drv_check_html(const struct drv *d);
  * envelope and report.html. */
 void drv_check_map(const struct drv *d);
 
+/* Path of a file of the source tree (rel to its root): looked for above the
+ * build directory, which may be nested (B=build/san). */
+char *drv_source_file(const char *rel);
+
 #endif

@@ -17,25 +17,7 @@ static char *copy_example(void)
 	char *dir = tl_tmpdir("example"), *src, *dst, *data;
 	size_t len;
 
-	/* the source tree holds the build directory, maybe a few levels up
-	 * (B=build/san) */
-	{
-		char *dir0 = strdup(tl_build());
-
-		for (;;) {
-			char *slash;
-
-			asprintf(&src, "%s/examples/shop.c", dir0);
-			if (access(src, R_OK) == 0)
-				break;
-			slash = strrchr(dir0, '/');
-			if (!slash || slash == dir0) {
-				asprintf(&src, "%s/examples/shop.c", tl_srcdir());
-				break;
-			}
-			*slash = 0;
-		}
-	}
+	src = drv_source_file("examples/shop.c");
 	data = tl_read_file(src, &len);
 	cr_assert_not_null(data, "cannot read %s", src);
 	asprintf(&dst, "%s/examples", dir);

@@ -125,12 +125,8 @@ Test(instrument, without_samples_the_wrappers_and_the_source_make_the_map)
 		if (stat(tl_bpath("perfinject"), &st) < 0)
 			cr_skip_test("build/perfinject is not built (inject/ not merged yet)");
 	}
-	asprintf(&src, "%s/../examples/shop.c", tl_build());
+	src = drv_source_file("examples/shop.c");
 	data = tl_read_file(src, &len);
-	if (!data) {
-		asprintf(&src, "%s/examples/shop.c", tl_srcdir());
-		data = tl_read_file(src, &len);
-	}
 	cr_assert_not_null(data, "cannot read the example");
 	asprintf(&p, "%s/examples", dir);
 	mkdir(p, 0700);
