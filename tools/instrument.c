@@ -435,6 +435,30 @@ int phase_instrument(struct prof *p)
 			goto out;
 		}
 	}
+	/* The functional gate: a separate e2e test must still pass with the
+	 * wrappers in (the seed: instrumentation that breaks tests is
+	 * reverted). */
+	if (p->e2e_command && strcmp(p->e2e_command, p->test_command)) {
+		char *gate[] = {"/bin/sh", "-c", p->e2e_command, NULL};
+		struct prof_run g;
+
+		prof_progress(p, "  e2e gate: %s", p->e2e_command);
+		prof_exec(p, &g, "e2e gate", gate);
+		if (!run_ok(&g.st)) {
+			prof_report_failure(
+			    p, &g,
+			    "instrumentation breaks the e2e test: wrappers removed, "
+			    "keeping the non-invasive data");
+			clean_wrappers(p);
+			sb_puts(&why, "instrumentation broke the e2e test: reverted");
+			p->escalation = sb_detach(&why);
+			prof_run_free(&g);
+			p->ninst = 0;
+			goto out;
+		}
+		prof_run_free(&g);
+		sb_puts(&why, "the e2e test passes with the wrappers; ");
+	}
 	collect_spans(p);
 	{
 		/* The wrappers' own cost, as the family checks it: instrumented

@@ -170,3 +170,49 @@ Test(instrument, without_samples_the_wrappers_and_the_source_make_the_map)
 		  "the source confirms the loop");
 	tl_rm_rf(dir);
 }
+
+Test(instrument, wrappers_that_break_the_e2e_test_are_removed)
+{
+	char *dir = tl_tmpdir("inst-break"), *p, *data;
+	struct drv d;
+	size_t len;
+	/* an e2e test that fails as soon as the source changes: what a
+	 * wrapper that breaks a test looks like to the driver */
+	static const char e2e[] = "#!/bin/sh\n# checks work() output and that the source is "
+				  "pristine\ncmp -s prog.c tests/prog.c.orig && ./prog\n";
+
+	drv_need(0);
+	if (!tl_have("cc"))
+		cr_skip_test("no C compiler");
+	{
+		struct stat st;
+
+		if (stat(tl_bpath("perfinject"), &st) < 0)
+			cr_skip_test("build/perfinject is not built (inject/ not merged yet)");
+	}
+	asprintf(&p, "%s/prog.c", dir);
+	tl_write_file(p, prog_c, strlen(prog_c));
+	asprintf(&p, "%s/Makefile", dir);
+	tl_write_file(p, makefile, strlen(makefile));
+	asprintf(&p, "%s/tests", dir);
+	mkdir(p, 0700);
+	asprintf(&p, "%s/tests/prog.c.orig", dir);
+	tl_write_file(p, prog_c, strlen(prog_c));
+	asprintf(&p, "%s/tests/e2e_work.sh", dir);
+	tl_write_file(p, e2e, strlen(e2e));
+	drv_profile(&d, dir,
+		    (const char *const[]){"--runs", "1", "--warmup", "0", "--instrument",
+					  "--target", "prog.c:work", "--", "make", "-s", "run",
+					  NULL});
+	cr_assert_eq(d.r.code, 0, "%s", d.r.err);
+	cr_assert_str_eq(tl_json_str(d.result, "e2e_test.source"), "function");
+	cr_assert(strstr(d.r.err, "instrumentation breaks the e2e test: wrappers removed"), "%s",
+		  d.r.err);
+	cr_assert_eq(cJSON_GetArraySize(tl_json_at(d.result, "instrumented_files")), 0);
+	cr_assert(strstr(tl_json_str(d.details, "escalation"), "reverted"));
+	asprintf(&p, "%s/prog.c", dir);
+	data = tl_read_file(p, &len);
+	cr_assert_eq(len, strlen(prog_c));
+	cr_assert_eq(memcmp(data, prog_c, len), 0, "the source is back as it was");
+	tl_rm_rf(dir);
+}
