@@ -351,10 +351,10 @@ static int gather(const struct ctx *c, const struct tnode *n, const struct tnode
 
 /* The work of a server process, as steps under the request that reached
  * it (the seed's depth-first rule; depth starts again).  From the process
- * down through the C library's frames and through functions that hand all
- * their work to one callee; at a function that also waits for clients
- * (accept, poll, ...), its other callees are the handlers.  Returns how
- * many steps were added. */
+ * down through the C library's frames and its main when main hands the
+ * work to one function: at a function that also waits for clients (accept,
+ * poll, ...) its other callees are the handlers, else that function is the
+ * step.  Returns how many steps were added. */
 static int follow_server(struct ctx *c, cJSON *kids, const char *id, int pid, int parent)
 {
 	const struct tnode *n = c->t ? trace_process_root(c->t, pid) : NULL;
@@ -390,15 +390,21 @@ static int follow_server(struct ctx *c, cJSON *kids, const char *id, int pid, in
 			}
 			return added;
 		}
-		if (!busiest)
-			break;
-		if (!system_node(n) && best < 0.9 * active) {
+		/* The first function of the program below its main (the server
+		 * loop, or main itself when the work is split or main does it):
+		 * its subtree is the server's side of the request. */
+		if (!system_node(n) && (strcmp(n->name, "main") || !busiest ||
+					system_node(busiest) || best < 0.9 * active)) {
 			char kid[64];
 
+			if (node_ms(c, n) / c->wall_ms * 100.0 < MIN_SHARE)
+				return 0;
 			snprintf(kid, sizeof(kid), "%s.%d", id, ++idx);
 			from_node(c, n, kids, kid, 1, parent);
 			return 1;
 		}
+		if (!busiest)
+			break;
 		n = busiest;
 	}
 	return added;

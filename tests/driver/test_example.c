@@ -132,9 +132,11 @@ Test(example, sampled_map_follows_into_the_inventory)
 	 * that both are there and that the requests are a top bottleneck */
 	cr_assert_gt(tl_json_num(fetch, "time_share_pct"), 20.0);
 	cr_assert_gt(tl_json_num(sign, "time_share_pct"), 5.0);
-	cr_assert(
-	    strstr(tl_json_str(m, "bottleneck_detail"), "in the server shop#2, handle_request"),
-	    "%s", tl_json_str(m, "bottleneck_detail"));
+	/* whether the server loop or its handler heads the path depends on
+	 * whether a sample caught the server waiting in accept() */
+	cr_assert(strstr(tl_json_str(m, "bottleneck_detail"), "in the server shop#2, ") &&
+		      strstr(tl_json_str(m, "bottleneck_detail"), "handle_request -> lookup_price"),
+		  "%s", tl_json_str(m, "bottleneck_detail"));
 	{
 		int found = 0;
 
