@@ -137,7 +137,8 @@ static int recover_one(int dfd, const char *dir, const char *name)
 		e.ratio_tick = h->clock == CLOCK_KIND_TSC ? __rdtsc() : mono_now();
 		e.ratio_mono_ns = mono_now();
 	}
-	snprintf(e.kernel_error, sizeof(e.kernel_error), "process ended before the shim could read it");
+	snprintf(e.kernel_error, sizeof(e.kernel_error),
+		 "process ended before the shim could read it");
 	h->end_reason = END_RECOVERED;
 	h->end_tick = 0;
 	snprintf(tmp, sizeof(tmp), ".%s.tmp", json);
