@@ -1,11 +1,13 @@
 # Tests of libperfshim.so.
-SHIM_PROGS := shim_io shim_server shim_client shim_heap shim_proc shim_span
+SHIM_PROGS := shim_io shim_server shim_client shim_heap shim_proc shim_span shim_edge
 PROG_LIBS_shim_server := -lpthread
 PROG_LIBS_shim_proc   := -lpthread -ldl
 PROG_CFLAGS_shim_heap := -rdynamic -fno-builtin
 PROG_CFLAGS_shim_proc := -fno-builtin
 PROG_CFLAGS_shim_span := -Ipreload
 PROG_LIBS_shim_span   := -ldl
+PROG_CFLAGS_shim_edge := -fno-builtin
+PROG_LIBS_shim_edge   := -lpthread -lutil
 CHECK_DEPS += $(SHIM_PROGS:%=$(B)/tests/progs/%) $(B)/tests/progs/libshimdeep.so \
 	      $(B)/libperfshim.so $(B)/perfprof
 
@@ -18,3 +20,4 @@ $(eval $(call test_binary,shim,test_heap))
 $(eval $(call test_binary,shim,test_proc))
 $(eval $(call test_binary,shim,test_real))
 $(eval $(call test_binary,shim,test_span))
+$(eval $(call test_binary,shim,test_edge))

@@ -1,0 +1,371 @@
+/*
+ * Corner cases for the shim tests: each mode does one thing that a shim can
+ * easily get wrong, with a known outcome.
+ *
+ *   shim_edge ftab FILE N M      N x (fopen FILE, fputs 1 byte, fclose), then one fopen
+ *                                of FILE and M putc_unlocked (inlined), fclose
+ *   shim_edge keydtor N dtor|free  N threads one after another, each malloc(1000) that a
+ *                                pthread key destructor frees (dtor) or the thread itself
+ *   shim_edge threads N          N threads alive at once, each malloc(16) + free
+ *   shim_edge reallocarray N     N reallocarray() calls on a live block that overflow
+ *                                (ENOMEM, the block stays), then free
+ *   shim_edge vforkkill          a vfork child sends itself SIGTERM, then _exit(0);
+ *                                prints how the child ended
+ *   shim_edge vforksig           a vfork child sets SIGPIPE to SIG_IGN and _exits; the
+ *                                parent prints its own SIGPIPE disposition
+ *   shim_edge execenv PROG ARGS  execve PROG with an environment without LD_PRELOAD
+ *   shim_edge forkpty            forkpty(); the child writes 3 bytes to /dev/null, _exits
+ *   shim_edge sendmmsg           one sendmmsg of 2 datagrams (5 + 7 bytes) to 127.0.0.1:PORT,
+ *                                one recvmmsg of both; prints "port PORT"
+ *   shim_edge http3              a client and a server in one process on 127.0.0.1: the
+ *                                client writes 3 HTTP requests in 3 writes, the server
+ *                                reads them and answers all 3 in one write; prints "port P"
+ *   shim_edge wildcard           a server listening on 0.0.0.0 accepts one connection
+ *                                to 127.0.0.1 from itself; prints "port PORT"
+ *   shim_edge symlink DIR        writes DIR/real/f1 (4 bytes) through the symlink DIR/link,
+ *                                and DIR/real/f2 (2 bytes) as DIR/link/../real/f2
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <pty.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static void die(const char *what)
+{
+	perror(what);
+	exit(100);
+}
+
+static void ftab_mode(const char *path, int n, int m)
+{
+	FILE *f;
+
+	for (int i = 0; i < n; i++) {
+		if (!(f = fopen(path, "w")))
+			die("fopen");
+		fputs("x", f);
+		fclose(f);
+	}
+	if (!(f = fopen(path, "w")))
+		die("fopen");
+	for (int i = 0; i < m; i++)
+		putc_unlocked('a', f);
+	fclose(f);
+}
+
+static pthread_key_t key;
+static int keep_in_key;
+
+static void *key_thread(void *arg)
+{
+	void *p = malloc(1000);
+
+	(void)arg;
+	if (keep_in_key)
+		pthread_setspecific(key, p);
+	else
+		free(p);
+	return NULL;
+}
+
+static void keydtor_mode(int n, const char *how)
+{
+	keep_in_key = !strcmp(how, "dtor");
+	if (pthread_key_create(&key, free))
+		die("pthread_key_create");
+	for (int i = 0; i < n; i++) {
+		pthread_t t;
+
+		if (pthread_create(&t, NULL, key_thread, NULL) || pthread_join(t, NULL))
+			die("pthread_create");
+	}
+}
+
+static pthread_barrier_t barrier;
+
+static void *alloc_thread(void *arg)
+{
+	(void)arg;
+	pthread_barrier_wait(&barrier);
+	free(malloc(16));
+	pthread_barrier_wait(&barrier);
+	return NULL;
+}
+
+static void threads_mode(int n)
+{
+	pthread_t *t = calloc((size_t)n, sizeof(*t));
+	pthread_attr_t attr;
+
+	pthread_attr_init(&attr);
+	pthread_attr_setstacksize(&attr, 64 * 1024);
+	pthread_barrier_init(&barrier, NULL, (unsigned)n);
+	for (int i = 0; i < n; i++)
+		if (pthread_create(&t[i], &attr, alloc_thread, NULL))
+			die("pthread_create");
+	for (int i = 0; i < n; i++)
+		pthread_join(t[i], NULL);
+	free(t);
+}
+
+static void reallocarray_mode(int n)
+{
+	char *p = malloc(100);
+	volatile size_t big = (size_t)1 << 32;
+
+	for (int i = 0; i < n; i++) {
+		errno = 0;
+		if (reallocarray(p, big, big) || errno != ENOMEM)
+			die("reallocarray");
+	}
+	free(p);
+}
+
+static void print_status(const char *who, int st)
+{
+	if (WIFEXITED(st))
+		printf("%s exit %d\n", who, WEXITSTATUS(st));
+	else
+		printf("%s signal %d\n", who, WTERMSIG(st));
+}
+
+static void vforkkill_mode(void)
+{
+	pid_t p = vfork();
+	int st;
+
+	if (p == 0) {
+		kill(getpid(), SIGTERM);
+		_exit(0);
+	}
+	if (p < 0 || waitpid(p, &st, 0) != p)
+		die("vfork");
+	print_status("child", st);
+}
+
+static void vforksig_mode(void)
+{
+	struct sigaction sa;
+	pid_t p = vfork();
+	int st;
+
+	if (p == 0) {
+		signal(SIGPIPE, SIG_IGN);
+		_exit(0);
+	}
+	if (p < 0 || waitpid(p, &st, 0) != p)
+		die("vfork");
+	if (sigaction(SIGPIPE, NULL, &sa))
+		die("sigaction");
+	printf("SIGPIPE %s flags %#x\n",
+	       sa.sa_handler == SIG_DFL ? "default" : sa.sa_handler == SIG_IGN ? "ignored" : "handled",
+	       (unsigned)sa.sa_flags);
+}
+
+static void execenv_mode(char **argv)
+{
+	char *env[] = {"PATH=/usr/bin:/bin", NULL};
+
+	execve(argv[0], argv, env);
+	die("execve");
+}
+
+static void forkpty_mode(void)
+{
+	int master, st;
+	pid_t p = forkpty(&master, NULL, NULL, NULL);
+
+	if (p == 0) {
+		int fd = open("/dev/null", O_WRONLY);
+
+		write(fd, "abc", 3);
+		_exit(0);
+	}
+	if (p < 0 || waitpid(p, &st, 0) != p)
+		die("forkpty");
+	print_status("child", st);
+}
+
+static struct sockaddr_in loopback(int port)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((unsigned short)port)};
+
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	return a;
+}
+
+static int bound_port(int fd)
+{
+	struct sockaddr_in a;
+	socklen_t l = sizeof(a);
+
+	if (getsockname(fd, (struct sockaddr *)&a, &l))
+		die("getsockname");
+	return ntohs(a.sin_port);
+}
+
+static void sendmmsg_mode(void)
+{
+	int s = socket(AF_INET, SOCK_DGRAM, 0), r = socket(AF_INET, SOCK_DGRAM, 0);
+	struct sockaddr_in a = loopback(0);
+	char b1[] = "hello", b2[] = "worlds!", rb[2][64];
+	struct iovec v[2] = {{b1, 5}, {b2, 7}}, rv[2] = {{rb[0], 64}, {rb[1], 64}};
+	struct mmsghdr mm[2], rm[2];
+
+	if (bind(r, (struct sockaddr *)&a, sizeof(a)))
+		die("bind");
+	a = loopback(bound_port(r));
+	memset(mm, 0, sizeof(mm));
+	memset(rm, 0, sizeof(rm));
+	for (int i = 0; i < 2; i++) {
+		mm[i].msg_hdr.msg_name = &a;
+		mm[i].msg_hdr.msg_namelen = sizeof(a);
+		mm[i].msg_hdr.msg_iov = &v[i];
+		mm[i].msg_hdr.msg_iovlen = 1;
+		rm[i].msg_hdr.msg_iov = &rv[i];
+		rm[i].msg_hdr.msg_iovlen = 1;
+	}
+	if (sendmmsg(s, mm, 2, 0) != 2 || recvmmsg(r, rm, 2, MSG_WAITFORONE, NULL) != 2)
+		die("sendmmsg");
+	printf("port %d\n", ntohs(a.sin_port));
+}
+
+/* A listening socket on addr (port 0), and a client connected to it, accepted. */
+static void tcp_pair(in_addr_t listen_addr, int *client, int *server, int *port)
+{
+	struct sockaddr_in a = loopback(0);
+	int l = socket(AF_INET, SOCK_STREAM, 0);
+
+	a.sin_addr.s_addr = listen_addr;
+	if (bind(l, (struct sockaddr *)&a, sizeof(a)) || listen(l, 4))
+		die("listen");
+	*port = bound_port(l);
+	a = loopback(*port);
+	*client = socket(AF_INET, SOCK_STREAM, 0);
+	if (connect(*client, (struct sockaddr *)&a, sizeof(a)))
+		die("connect");
+	if ((*server = accept(l, NULL, NULL)) < 0)
+		die("accept");
+	close(l);
+}
+
+static void read_exactly(int fd, char *buf, size_t n)
+{
+	size_t have = 0;
+
+	while (have < n) {
+		ssize_t r = read(fd, buf + have, n - have);
+
+		if (r <= 0)
+			die("read");
+		have += (size_t)r;
+	}
+}
+
+static void http3_mode(void)
+{
+	static const char req[] = "GET /x HTTP/1.1\r\nHost: a\r\n\r\n";
+	static const char resp[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+	char buf[3 * sizeof(resp)], out[3 * sizeof(resp)];
+	int c, s, port;
+
+	tcp_pair(htonl(INADDR_LOOPBACK), &c, &s, &port);
+	for (int i = 0; i < 3; i++)
+		if (write(c, req, sizeof(req) - 1) != (ssize_t)sizeof(req) - 1)
+			die("write");
+	read_exactly(s, buf, 3 * (sizeof(req) - 1));
+	for (int i = 0; i < 3; i++)
+		memcpy(out + i * (sizeof(resp) - 1), resp, sizeof(resp) - 1);
+	if (write(s, out, 3 * (sizeof(resp) - 1)) != 3 * (ssize_t)(sizeof(resp) - 1))
+		die("write");
+	read_exactly(c, buf, 3 * (sizeof(resp) - 1));
+	printf("port %d\n", port);
+}
+
+static void wildcard_mode(void)
+{
+	char buf[4];
+	int c, s, port;
+
+	tcp_pair(htonl(INADDR_ANY), &c, &s, &port);
+	if (write(c, "ping", 4) != 4)
+		die("write");
+	read_exactly(s, buf, 4);
+	if (write(s, "pong", 4) != 4)
+		die("write");
+	read_exactly(c, buf, 4);
+	printf("port %d\n", port);
+}
+
+static void write_file(const char *dir, const char *name, const char *data)
+{
+	char path[4096];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600)) < 0)
+		die(path);
+	if (write(fd, data, strlen(data)) != (ssize_t)strlen(data))
+		die("write");
+	close(fd);
+}
+
+static void symlink_mode(const char *dir)
+{
+	char path[4096];
+
+	snprintf(path, sizeof(path), "%s/real", dir);
+	if (mkdir(path, 0700) && errno != EEXIST)
+		die("mkdir");
+	snprintf(path, sizeof(path), "%s/link", dir);
+	if (symlink("real", path) && errno != EEXIST)
+		die("symlink");
+	write_file(dir, "link/f1", "1234");
+	write_file(dir, "link/../real/f2", "12");
+}
+
+int main(int argc, char **argv)
+{
+	const char *mode = argc > 1 ? argv[1] : "";
+
+	if (!strcmp(mode, "ftab") && argc == 5)
+		ftab_mode(argv[2], atoi(argv[3]), atoi(argv[4]));
+	else if (!strcmp(mode, "keydtor") && argc == 4)
+		keydtor_mode(atoi(argv[2]), argv[3]);
+	else if (!strcmp(mode, "threads") && argc == 3)
+		threads_mode(atoi(argv[2]));
+	else if (!strcmp(mode, "reallocarray") && argc == 3)
+		reallocarray_mode(atoi(argv[2]));
+	else if (!strcmp(mode, "vforkkill"))
+		vforkkill_mode();
+	else if (!strcmp(mode, "vforksig"))
+		vforksig_mode();
+	else if (!strcmp(mode, "execenv") && argc >= 3)
+		execenv_mode(argv + 2);
+	else if (!strcmp(mode, "forkpty"))
+		forkpty_mode();
+	else if (!strcmp(mode, "sendmmsg"))
+		sendmmsg_mode();
+	else if (!strcmp(mode, "http3"))
+		http3_mode();
+	else if (!strcmp(mode, "wildcard"))
+		wildcard_mode();
+	else if (!strcmp(mode, "symlink") && argc == 3)
+		symlink_mode(argv[2]);
+	else {
+		fprintf(stderr, "usage: shim_edge MODE ARGS (see the source)\n");
+		return 2;
+	}
+	return 0;
+}

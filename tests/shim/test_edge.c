@@ -1,0 +1,74 @@
+/*
+ * Corner cases found in review (tests/progs/shim_edge.c): each test pins one
+ * behaviour that the main suites did not reach, with the exact outcome the
+ * shim must produce.
+ */
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include "shimtest.h"
+
+static struct tl_result edge(const char *dir, const char *const args[], const char *const env[])
+{
+	const char *argv[10] = {tl_prog("shim_edge")};
+
+	for (int i = 0; args[i] && i < 8; i++)
+		argv[i + 1] = args[i];
+	return shim_run(dir, argv, env);
+}
+
+static struct tl_result edge_bare(const char *const args[])
+{
+	const char *argv[10] = {tl_prog("shim_edge")};
+	struct tl_result r;
+
+	for (int i = 0; args[i] && i < 8; i++)
+		argv[i + 1] = args[i];
+	cr_assert_eq(tl_run(&r, argv, NULL, NULL, NULL, 60), 0);
+	return r;
+}
+
+/* Runs a mode that must exit 0 and returns its one report. */
+static cJSON *edge_report(const char *const args[], char **out)
+{
+	char *dir = tl_tmpdir("edge");
+	struct tl_result r = edge(dir, args, NULL);
+	cJSON *rep;
+
+	cr_assert(r.exited && r.code == 0, "%s: %s", tl_status_str(&r), r.err);
+	rep = shim_report(dir, "/shim_edge", 0);
+	if (out)
+		*out = r.out;
+	tl_rm_rf(dir);
+	return rep;
+}
+
+static cJSON *file_entry(cJSON *rep, const char *path)
+{
+	cJSON *f;
+
+	cJSON_ArrayForEach(f, tl_json_at(rep, "io.files"))
+	{
+		const char *p = tl_json_str(f, "path");
+
+		if (p && !strcmp(p, path))
+			return f;
+	}
+	cr_assert_fail("no io.files entry for %s", path);
+	return NULL;
+}
+
+Test(edge, inline_stdio_is_counted_after_a_thousand_fcloses)
+{
+	char *dir = tl_tmpdir("edge"), *file;
+	cJSON *rep;
+
+	cr_assert(asprintf(&file, "%s/f", dir) > 0);
+	/* The FILE table of stdio_track.c has 1024 entries; closed FILEs must free theirs. */
+	rep = edge_report((const char *[]){"ftab", file, "1100", "5000", NULL}, NULL);
+	EXPECT_NUM(file_entry(rep, file), "write_bytes", 1100 + 5000);
+	EXPECT_NUM(rep, "io.by_kind.file.write_bytes", 1100 + 5000);
+	EXPECT_NUM(rep, "io.reconcile.wchar_minus_write_bytes", 0);
+	tl_rm_rf(dir);
+}
