@@ -72,3 +72,14 @@ Test(edge, inline_stdio_is_counted_after_a_thousand_fcloses)
 	EXPECT_NUM(rep, "io.reconcile.wchar_minus_write_bytes", 0);
 	tl_rm_rf(dir);
 }
+
+Test(edge, frees_in_thread_key_destructors_leave_live_bytes_exact)
+{
+	/* The same blocks freed by the thread itself or by its key destructor at its exit. */
+	cJSON *own = edge_report((const char *[]){"keydtor", "20", "free", NULL}, NULL);
+	cJSON *dtor = edge_report((const char *[]){"keydtor", "20", "dtor", NULL}, NULL);
+
+	EXPECT_NUM(dtor, "heap.allocs", jnum(own, "heap.allocs"));
+	EXPECT_NUM(dtor, "heap.frees", jnum(own, "heap.frees"));
+	EXPECT_NUM(dtor, "heap.live_bytes", jnum(own, "heap.live_bytes"));
+}
