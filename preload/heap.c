@@ -35,6 +35,15 @@ void shim_heap_fold(int64_t v)
 	while (live > peak && !__atomic_compare_exchange_n(&h->heap_peak, &peak, live, 1,
 							   __ATOMIC_RELAXED, __ATOMIC_RELAXED))
 		;
+	if (unlikely(shim_tls.dead)) {
+		/*
+		 * The thread has released its slot and is exiting: nothing would
+		 * fold what it held back (frees in key destructors that run after
+		 * ours), so every change is folded at once.
+		 */
+		shim_tls.heap_bias = shim_tls.heap_span = shim_tls.heap_biased = 0;
+		return;
+	}
 	/* Each live thread may hold back FOLD_BYTES / 2 / threads: together less than the error bound. */
 	n = __atomic_load_n(&h->nthreads_live, __ATOMIC_RELAXED);
 	shim_tls.heap_bias = FOLD_BYTES / 2 / (n ? n : 1);

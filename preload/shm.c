@@ -252,6 +252,8 @@ void shim_slot_release(void)
 	}
 	shim_tls.slot = NULL;
 	shim_tls.dead = 1;
+	/* From now on each heap change folds at once (shim_heap_fold). */
+	shim_tls.heap_bias = shim_tls.heap_span = shim_tls.heap_biased = 0;
 	shim_tls.span_depth = 0;
 	LEAVE();
 }
