@@ -6,7 +6,8 @@
  *                                of FILE and M putc_unlocked (inlined), fclose
  *   shim_edge keydtor N dtor|free  N threads one after another, each malloc(1000) that a
  *                                pthread key destructor frees (dtor) or the thread itself
- *   shim_edge threads N          N threads alive at once, each malloc(16) + free
+ *   shim_edge threads N alloc|none  N threads alive at once, each malloc(16) + free (alloc)
+ *                                or nothing (none)
  *   shim_edge reallocarray N     N reallocarray() calls on a live block that overflow
  *                                (ENOMEM, the block stays), then free
  *   shim_edge vforkkill          a vfork child sends itself SIGTERM, then _exit(0);
@@ -93,21 +94,24 @@ static void keydtor_mode(int n, const char *how)
 }
 
 static pthread_barrier_t barrier;
+static int thread_allocs;
 
 static void *alloc_thread(void *arg)
 {
 	(void)arg;
 	pthread_barrier_wait(&barrier);
-	free(malloc(16));
+	if (thread_allocs)
+		free(malloc(16));
 	pthread_barrier_wait(&barrier);
 	return NULL;
 }
 
-static void threads_mode(int n)
+static void threads_mode(int n, const char *what)
 {
 	pthread_t *t = calloc((size_t)n, sizeof(*t));
 	pthread_attr_t attr;
 
+	thread_allocs = !strcmp(what, "alloc");
 	pthread_attr_init(&attr);
 	pthread_attr_setstacksize(&attr, 64 * 1024);
 	pthread_barrier_init(&barrier, NULL, (unsigned)n);
@@ -343,8 +347,8 @@ int main(int argc, char **argv)
 		ftab_mode(argv[2], atoi(argv[3]), atoi(argv[4]));
 	else if (!strcmp(mode, "keydtor") && argc == 4)
 		keydtor_mode(atoi(argv[2]), argv[3]);
-	else if (!strcmp(mode, "threads") && argc == 3)
-		threads_mode(atoi(argv[2]));
+	else if (!strcmp(mode, "threads") && argc == 4)
+		threads_mode(atoi(argv[2]), argv[3]);
 	else if (!strcmp(mode, "reallocarray") && argc == 3)
 		reallocarray_mode(atoi(argv[2]));
 	else if (!strcmp(mode, "vforkkill"))

@@ -83,3 +83,16 @@ Test(edge, frees_in_thread_key_destructors_leave_live_bytes_exact)
 	EXPECT_NUM(dtor, "heap.frees", jnum(own, "heap.frees"));
 	EXPECT_NUM(dtor, "heap.live_bytes", jnum(own, "heap.live_bytes"));
 }
+
+Test(edge, threads_past_the_slot_table_leave_live_bytes_exact)
+{
+	/* 300 threads alive at once, 45 of them in the shared overflow slot. */
+	cJSON *none = edge_report((const char *[]){"threads", "300", "none", NULL}, NULL);
+	cJSON *alloc = edge_report((const char *[]){"threads", "300", "alloc", NULL}, NULL);
+
+	cr_expect_gt(jnum(alloc, "threads.slots_dropped"), 0);
+	EXPECT_NUM(alloc, "heap.allocs", jnum(none, "heap.allocs") + 300);
+	EXPECT_NUM(alloc, "heap.frees", jnum(none, "heap.frees") + 300);
+	/* Each thread freed what it allocated. */
+	EXPECT_NUM(alloc, "heap.live_bytes", jnum(none, "heap.live_bytes"));
+}
