@@ -229,6 +229,9 @@ struct shm_thread *shim_slot_claim(void)
 	}
 	shim_tls.slot = &t[SHM_MAX_THREADS - 1];
 	shim_tls.slot_idx = SHM_MAX_THREADS - 1;
+	/* A sharing thread too must fold its pending heap bytes when it exits. */
+	if (slot_key_ok && !shim_tls.dead)
+		pthread_setspecific(slot_key, (void *)1);
 	return shim_tls.slot;
 }
 
