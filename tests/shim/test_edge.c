@@ -96,3 +96,14 @@ Test(edge, threads_past_the_slot_table_leave_live_bytes_exact)
 	/* Each thread freed what it allocated. */
 	EXPECT_NUM(alloc, "heap.live_bytes", jnum(none, "heap.live_bytes"));
 }
+
+Test(edge, an_overflowing_reallocarray_frees_nothing)
+{
+	/* n * size wraps to 0: glibc fails with ENOMEM and the block stays live. */
+	cJSON *base = edge_report((const char *[]){"reallocarray", "0", NULL}, NULL);
+	cJSON *rep = edge_report((const char *[]){"reallocarray", "5", NULL}, NULL);
+
+	EXPECT_NUM(rep, "heap.allocs", jnum(base, "heap.allocs"));
+	EXPECT_NUM(rep, "heap.frees", jnum(base, "heap.frees"));
+	EXPECT_NUM(rep, "heap.live_bytes", jnum(base, "heap.live_bytes"));
+}
