@@ -107,3 +107,15 @@ Test(edge, an_overflowing_reallocarray_frees_nothing)
 	EXPECT_NUM(rep, "heap.frees", jnum(base, "heap.frees"));
 	EXPECT_NUM(rep, "heap.live_bytes", jnum(base, "heap.live_bytes"));
 }
+
+Test(edge, a_vfork_child_killed_by_a_signal_dies_of_it)
+{
+	char *dir = tl_tmpdir("edge");
+	const char *args[] = {"vforkkill", NULL};
+	struct tl_result b = edge_bare(args), r = edge(dir, args, NULL);
+
+	cr_expect_str_eq(b.out, "child signal 15\n");
+	cr_expect_str_eq(r.out, b.out);
+	cr_expect(r.exited && r.code == 0, "%s", tl_status_str(&r));
+	tl_rm_rf(dir);
+}
