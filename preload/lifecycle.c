@@ -232,20 +232,23 @@ int shim_signal_owned(int sig)
 static void fatal_handler(int sig, siginfo_t *si, void *uc)
 {
 	int saved = errno;
+	pid_t pid = (pid_t)syscall(SYS_getpid);
 	struct sigaction dfl;
 
 	(void)uc;
-	if (shim_state == SHIM_ACTIVE && !shim_tls.vfork_child &&
-	    (pid_t)syscall(SYS_getpid) == shim_pid)
+	if (shim_state == SHIM_ACTIVE && !shim_tls.vfork_child && pid == shim_pid)
 		shim_finish(END_SIGNAL, 0, sig, NULL);
 	memset(&dfl, 0, sizeof(dfl));
 	dfl.sa_handler = SIG_DFL;
 	owned[sig] = 0;
 	real_sigaction(sig, &dfl, NULL);
-	/* A fault re-executes and faults again; anything else is sent again. */
+	/*
+	 * A fault re-executes and faults again; anything else is sent again,
+	 * to this process: a vfork child is not shim_pid.
+	 */
 	if (!(si && si->si_code > 0 &&
 	      (sig == SIGSEGV || sig == SIGBUS || sig == SIGFPE || sig == SIGILL || sig == SIGTRAP)))
-		syscall(SYS_tgkill, shim_pid, shim_gettid(), sig);
+		syscall(SYS_tgkill, pid, shim_gettid(), sig);
 	errno = saved;
 }
 
