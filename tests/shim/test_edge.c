@@ -119,3 +119,15 @@ Test(edge, a_vfork_child_killed_by_a_signal_dies_of_it)
 	cr_expect(r.exited && r.code == 0, "%s", tl_status_str(&r));
 	tl_rm_rf(dir);
 }
+
+Test(edge, a_vfork_child_changing_a_disposition_leaves_the_parents_alone)
+{
+	char *dir = tl_tmpdir("edge");
+	const char *args[] = {"vforksig", NULL};
+	struct tl_result b = edge_bare(args), r = edge(dir, args, NULL);
+
+	/* The child has its own dispositions; the parent's SIGPIPE is still its default. */
+	cr_expect_str_eq(b.out, "SIGPIPE default flags 0\n");
+	cr_expect_str_eq(r.out, b.out);
+	tl_rm_rf(dir);
+}
