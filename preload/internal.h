@@ -42,6 +42,9 @@ struct shim_tls {
 	int in_resolve;	 /* inside shim_resolve() */
 	int vfork_child; /* running as a vfork child on its parent's stack */
 	int dead;	 /* slot released at thread exit */
+	/* Signals (bit sig - 1) a vfork child took over from the shim: its
+	 * dispositions are its own, owned[] is its parent's. */
+	uint64_t vfork_disowned;
 	struct shm_thread *slot;
 	unsigned slot_idx;
 	/* Usable bytes not yet folded into the global live count, plus heap_bias
@@ -56,6 +59,7 @@ struct shim_tls {
 /* vfork.S writes busy and vfork_child at these offsets. */
 _Static_assert(offsetof(struct shim_tls, busy) == 0, "vfork.S offset");
 _Static_assert(offsetof(struct shim_tls, vfork_child) == 8, "vfork.S offset");
+_Static_assert(offsetof(struct shim_tls, vfork_disowned) == 16, "vfork.S offset");
 
 extern __thread struct shim_tls shim_tls __attribute__((tls_model("initial-exec")));
 

@@ -226,7 +226,9 @@ static volatile int owned[65];
 
 int shim_signal_owned(int sig)
 {
-	return sig > 0 && sig < 65 && owned[sig];
+	if (sig <= 0 || sig >= 65 || !owned[sig])
+		return 0;
+	return !(shim_tls.vfork_child && (shim_tls.vfork_disowned >> (sig - 1) & 1));
 }
 
 static void fatal_handler(int sig, siginfo_t *si, void *uc)
@@ -240,7 +242,7 @@ static void fatal_handler(int sig, siginfo_t *si, void *uc)
 		shim_finish(END_SIGNAL, 0, sig, NULL);
 	memset(&dfl, 0, sizeof(dfl));
 	dfl.sa_handler = SIG_DFL;
-	owned[sig] = 0;
+	shim_signal_set(sig, NULL);
 	real_sigaction(sig, &dfl, NULL);
 	/*
 	 * A fault re-executes and faults again; anything else is sent again,
@@ -282,5 +284,9 @@ void shim_signal_query(int sig, struct sigaction *old)
 void shim_signal_set(int sig, const struct sigaction *act)
 {
 	(void)act;
-	owned[sig] = 0;
+	/* A vfork child changes its own disposition, not its parent's. */
+	if (shim_tls.vfork_child)
+		shim_tls.vfork_disowned |= 1ULL << (sig - 1);
+	else
+		owned[sig] = 0;
 }
