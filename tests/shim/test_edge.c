@@ -131,3 +131,31 @@ Test(edge, a_vfork_child_changing_a_disposition_leaves_the_parents_alone)
 	cr_expect_str_eq(r.out, b.out);
 	tl_rm_rf(dir);
 }
+
+Test(edge, a_child_forked_inside_libc_gets_its_own_report)
+{
+	char *dir = tl_tmpdir("edge");
+	struct tl_result r = edge(dir, (const char *[]){"forkpty", NULL}, NULL);
+	cJSON **all;
+	cJSON *parent = NULL, *child = NULL;
+	int n;
+
+	cr_assert(r.exited && r.code == 0, "%s: %s", tl_status_str(&r), r.err);
+	cr_expect_str_eq(r.out, "child exit 0\n");
+	/* forkpty() forks with libc's internal fork, not through the exported one. */
+	all = shim_reports(dir, &n);
+	cr_assert_eq(n, 2, "expected the parent's and the child's reports, found %d", n);
+	for (int i = 0; i < n; i++) {
+		if (!strcmp(tl_json_str(all[i], "end_reason"), "exit") &&
+		    jnum(all[i], "io.by_kind.other.write_calls") == 1)
+			child = all[i];
+		else
+			parent = all[i];
+	}
+	cr_assert_not_null(child, "no report has the child's write");
+	cr_assert_not_null(parent);
+	EXPECT_NUM(child, "ppid", jnum(parent, "pid"));
+	EXPECT_NUM(child, "io.by_kind.other.write_bytes", 3);
+	EXPECT_NUM(parent, "io.by_kind.other.write_calls", 0);
+	tl_rm_rf(dir);
+}
