@@ -12,6 +12,7 @@
  * order, a moment earlier) so the kernel's I/O counters are complete.
  */
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -201,11 +202,24 @@ static void on_exit_handler(int status, void *arg)
 	shim_finish(END_EXIT, status, 0, NULL);
 }
 
+/*
+ * libc forks internally too (forkpty, daemon), where the fork hook does not
+ * see it; the atfork child handlers run for those forks as well.  Ours is
+ * registered first, so it runs before the program's.
+ */
+static void atfork_child(void)
+{
+	shim_tls.busy++;
+	shim_after_fork_child();
+	shim_tls.busy--;
+}
+
 __attribute__((constructor)) static void shim_ctor(void)
 {
 	if (!shim_init())
 		return;
 	on_exit(on_exit_handler, NULL);
+	pthread_atfork(NULL, NULL, atfork_child);
 	shim_slot_key_init();
 	shim_heap_init();
 	if (want_signals)

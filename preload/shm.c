@@ -266,7 +266,8 @@ void shim_after_fork_child(void)
 	struct shm_header *old = shim_shm;
 	int64_t live;
 
-	if (!old)
+	/* Done already: from the atfork handler, then again from the fork hook. */
+	if (!old || (pid_t)syscall(SYS_getpid) == shim_pid)
 		return;
 	live = __atomic_load_n(&old->heap_live, __ATOMIC_RELAXED) + shim_heap_pending_bytes();
 	shim_tls.heap_biased = shim_tls.heap_bias;
