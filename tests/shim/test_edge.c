@@ -159,3 +159,31 @@ Test(edge, a_child_forked_inside_libc_gets_its_own_report)
 	EXPECT_NUM(parent, "io.by_kind.other.write_calls", 0);
 	tl_rm_rf(dir);
 }
+
+static cJSON *find_peer(cJSON *rep, const char *addr, const char *role)
+{
+	cJSON *p;
+
+	cJSON_ArrayForEach(p, tl_json_at(rep, "net.peers")) if (!strcmp(tl_json_str(p, "addr"),
+								       addr) &&
+							       !strcmp(tl_json_str(p, "role"),
+								       role)) return p;
+	return NULL;
+}
+
+Test(edge, datagrams_sent_with_sendmmsg_go_to_their_peer)
+{
+	char *out, addr[64];
+	cJSON *rep = edge_report((const char *[]){"sendmmsg", NULL}, &out), *p;
+	int port;
+
+	cr_assert_eq(sscanf(out, "port %d", &port), 1);
+	snprintf(addr, sizeof(addr), "127.0.0.1:%d", port);
+	EXPECT_NUM(rep, "io.by_kind.socket.write_calls", 1);
+	EXPECT_NUM(rep, "io.by_kind.socket.write_bytes", 12);
+	EXPECT_NUM(rep, "io.by_kind.socket.read_bytes", 12);
+	p = find_peer(rep, addr, "client");
+	cr_assert_not_null(p, "no client peer %s", addr);
+	cr_expect_str_eq(tl_json_str(p, "transport"), "udp");
+	EXPECT_NUM(p, "bytes_sent", 12);
+}
