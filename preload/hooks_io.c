@@ -120,8 +120,7 @@ static ssize_t mmsg_bytes(const struct mmsghdr *v, int r)
 }
 
 IO_HOOK(int, sendmmsg, (int fd, struct mmsghdr *v, unsigned int n, int fl), (fd, v, n, fl),
-	shim_io_writev(fd, n ? v[0].msg_hdr.msg_iov : NULL, n ? (int)v[0].msg_hdr.msg_iovlen : 0,
-		       mmsg_bytes(v, r), t0, t1))
+	shim_io_sendmmsg(fd, v, r, t0, t1))
 IO_HOOK(int, recvmmsg, (int fd, struct mmsghdr *v, unsigned int n, int fl, struct timespec *to),
 	(fd, v, n, fl, to),
 	shim_io_readv(fd, n ? v[0].msg_hdr.msg_iov : NULL, n ? (int)v[0].msg_hdr.msg_iovlen : 0,

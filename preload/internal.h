@@ -148,6 +148,7 @@ void shim_io_readv(int fd, const struct iovec *iov, int n, ssize_t r, uint64_t t
 void shim_io_writev(int fd, const struct iovec *iov, int n, ssize_t r, uint64_t t0, uint64_t t1);
 void shim_io_sendto(int fd, const void *buf, size_t len, ssize_t r, const struct sockaddr *to,
 		    socklen_t tolen, uint64_t t0, uint64_t t1);
+void shim_io_sendmmsg(int fd, const struct mmsghdr *v, int r, uint64_t t0, uint64_t t1);
 void shim_io_poll(uint64_t t0, uint64_t t1);
 void shim_net_connect(int fd, const struct sockaddr *sa, socklen_t len, int ret, int err,
 		      uint64_t t0, uint64_t t1);

@@ -276,26 +276,67 @@ void shim_io_writev(int fd, const struct iovec *iov, int n, ssize_t r, uint64_t 
 	io_event(fd, 0, b, l, r, t0, t1, 0);
 }
 
+/* The socket e sends to `to` from now on (a datagram's destination). */
+static void sendto_peer(struct shm_fd *e, const struct sockaddr *to, socklen_t tolen)
+{
+	char addr[SHM_ADDR_LEN];
+	int pclass, tr = e->transport;
+
+	if (shim_format_addr(to, tolen, addr, sizeof(addr), &tr, &pclass) == 0) {
+		uint32_t idx = shim_peer_index(addr, tr ? tr : TR_UDP, ROLE_CLIENT, pclass);
+
+		if (idx != e->peer) {
+			e->peer = (uint16_t)idx;
+			e->role = ROLE_CLIENT;
+			e->state &= (uint8_t)~(FDS_WROTE | FDS_READ);
+		}
+	}
+}
+
 void shim_io_sendto(int fd, const void *buf, size_t len, ssize_t r, const struct sockaddr *to,
 		    socklen_t tolen, uint64_t t0, uint64_t t1)
 {
 	struct shm_fd *e;
 
-	if (to && tolen && (e = shim_fd_classified(fd)) && shim_kind_of(e) == IO_SOCKET) {
-		char addr[SHM_ADDR_LEN];
-		int pclass, tr = e->transport;
-
-		if (shim_format_addr(to, tolen, addr, sizeof(addr), &tr, &pclass) == 0) {
-			uint32_t idx = shim_peer_index(addr, tr ? tr : TR_UDP, ROLE_CLIENT, pclass);
-
-			if (idx != e->peer) {
-				e->peer = (uint16_t)idx;
-				e->role = ROLE_CLIENT;
-				e->state &= (uint8_t)~(FDS_WROTE | FDS_READ);
-			}
-		}
-	}
+	if (to && tolen && (e = shim_fd_classified(fd)) && shim_kind_of(e) == IO_SOCKET)
+		sendto_peer(e, to, tolen);
 	io_event(fd, 0, buf, len, r, t0, t1, 0);
+}
+
+/*
+ * sendmmsg: one call with the bytes of all the messages it sent, by kind;
+ * on a socket each message goes to its peer, the destination it names (as
+ * with sendto) or the connected one.
+ */
+void shim_io_sendmmsg(int fd, const struct mmsghdr *v, int r, uint64_t t0, uint64_t t1)
+{
+	struct shm_thread *s = shim_slot();
+	struct shm_fd *e = shim_fd_classified(fd);
+	int k = shim_kind_of(e);
+	ssize_t bytes = r;
+
+	if (r > 0) {
+		bytes = 0;
+		for (int i = 0; i < r; i++)
+			bytes += v[i].msg_len;
+	}
+	io_count(s, k, 0, bytes, t1 - t0, 0);
+	s->last_tick = t1;
+	if (!e || k != IO_SOCKET)
+		return;
+	if (r <= 0) {
+		net_write(e, NULL, 0, r, t0, t1 - t0);
+		return;
+	}
+	for (int i = 0; i < r; i++) {
+		const struct msghdr *m = &v[i].msg_hdr;
+
+		if (m->msg_name && m->msg_namelen)
+			sendto_peer(e, m->msg_name, m->msg_namelen);
+		net_write(e, m->msg_iovlen ? m->msg_iov[0].iov_base : NULL,
+			  m->msg_iovlen ? m->msg_iov[0].iov_len : 0, (ssize_t)v[i].msg_len, t0,
+			  i ? 0 : t1 - t0);
+	}
 }
 
 void shim_io_poll(uint64_t t0, uint64_t t1)
