@@ -20,7 +20,8 @@
  *                                one recvmmsg of both; prints "port PORT"
  *   shim_edge http3              a client and a server in one process on 127.0.0.1: the
  *                                client writes 3 HTTP requests in 3 writes, the server
- *                                reads them and answers all 3 in one write; prints "port P"
+ *                                reads them one by one and answers all 3 in one write;
+ *                                prints "port PORT"
  *   shim_edge wildcard           a server listening on 0.0.0.0 accepts one connection
  *                                to 127.0.0.1 from itself; prints "port PORT"
  *   shim_edge symlink DIR        writes DIR/real/f1 (4 bytes) through the symlink DIR/link,
@@ -288,7 +289,8 @@ static void http3_mode(void)
 	for (int i = 0; i < 3; i++)
 		if (write(c, req, sizeof(req) - 1) != (ssize_t)sizeof(req) - 1)
 			die("write");
-	read_exactly(s, buf, 3 * (sizeof(req) - 1));
+	for (int i = 0; i < 3; i++)
+		read_exactly(s, buf, sizeof(req) - 1);
 	for (int i = 0; i < 3; i++)
 		memcpy(out + i * (sizeof(resp) - 1), resp, sizeof(resp) - 1);
 	if (write(s, out, 3 * (sizeof(resp) - 1)) != 3 * (ssize_t)(sizeof(resp) - 1))

@@ -187,3 +187,22 @@ Test(edge, datagrams_sent_with_sendmmsg_go_to_their_peer)
 	cr_expect_str_eq(tl_json_str(p, "transport"), "udp");
 	EXPECT_NUM(p, "bytes_sent", 12);
 }
+
+Test(edge, http_requests_pipelined_in_separate_writes_are_each_counted)
+{
+	char *out, addr[64];
+	cJSON *rep = edge_report((const char *[]){"http3", NULL}, &out), *c, *s;
+	int port;
+
+	cr_assert_eq(sscanf(out, "port %d", &port), 1);
+	snprintf(addr, sizeof(addr), "127.0.0.1:%d", port);
+	c = find_peer(rep, addr, "client");
+	cr_assert_not_null(c, "no client peer %s", addr);
+	/* Three requests written one by one, then the three responses: one wait. */
+	EXPECT_NUM(c, "http_requests", 3);
+	EXPECT_NUM(c, "round_trips", 1);
+	EXPECT_NUM(c, "http_round_trips", 1);
+	s = find_peer(rep, addr, "server");
+	cr_assert_not_null(s, "no server peer %s", addr);
+	EXPECT_NUM(s, "http_requests", 3);
+}
