@@ -169,8 +169,13 @@ static void net_write(struct shm_fd *e, const void *buf, size_t buflen, ssize_t 
 	if (r <= 0)
 		return;
 	atomic_add(&p->bytes_sent, (uint64_t)r);
-	if (e->state & FDS_WROTE)
+	if (e->state & FDS_WROTE) {
+		/* Pipelining: more requests written before the first response is read. */
+		if (e->role == ROLE_CLIENT && (e->state & FDS_HTTP))
+			atomic_add(&p->http_requests,
+				   count_http_requests(buf, buflen < (size_t)r ? buflen : (size_t)r));
 		return;
+	}
 	if (e->role == ROLE_CLIENT) {
 		unsigned nreq = count_http_requests(buf, buflen < (size_t)r ? buflen : (size_t)r);
 
@@ -203,8 +208,12 @@ static void net_read(struct shm_fd *e, const void *buf, ssize_t r, uint64_t t0, 
 	if (r <= 0)
 		return;
 	atomic_add(&p->bytes_received, (uint64_t)r);
-	if (e->state & FDS_READ)
+	if (e->state & FDS_READ) {
+		/* Pipelining: more requests read before the first one is answered. */
+		if (e->role == ROLE_SERVER && buf && (e->state & FDS_HTTP))
+			atomic_add(&p->http_requests, count_http_requests(buf, (size_t)r));
 		return;
+	}
 	if (e->role == ROLE_CLIENT) {
 		if (e->state & FDS_WROTE) {
 			atomic_add(&p->round_trips, 1);
@@ -216,9 +225,12 @@ static void net_read(struct shm_fd *e, const void *buf, ssize_t r, uint64_t t0, 
 		unsigned nreq = count_http_requests(buf, (size_t)r);
 
 		if (nreq) {
+			e->state |= FDS_HTTP;
 			atomic_add(&p->http_requests, nreq);
 			if (p->pclass == PC_UNKNOWN)
 				p->pclass = PC_HTTP;
+		} else {
+			e->state &= (uint8_t)~FDS_HTTP;
 		}
 	}
 	e->state = (uint8_t)((e->state & ~FDS_WROTE) | FDS_READ);
