@@ -206,3 +206,22 @@ Test(edge, http_requests_pipelined_in_separate_writes_are_each_counted)
 	cr_assert_not_null(s, "no server peer %s", addr);
 	EXPECT_NUM(s, "http_requests", 3);
 }
+
+Test(edge, a_wildcard_server_is_keyed_by_its_listening_address)
+{
+	char *out, addr[64];
+	cJSON *rep = edge_report((const char *[]){"wildcard", NULL}, &out), *s, *l;
+	int port, found = 0;
+
+	cr_assert_eq(sscanf(out, "port %d", &port), 1);
+	snprintf(addr, sizeof(addr), "0.0.0.0:%d", port);
+	cJSON_ArrayForEach(l, tl_json_at(rep, "net.listens")) found +=
+		!strcmp(tl_json_str(l, "addr"), addr);
+	cr_expect_eq(found, 1, "listening address %s not reported", addr);
+	/* docs/shim-report.md: accepted connections are keyed by the listening address. */
+	s = find_peer(rep, addr, "server");
+	cr_assert_not_null(s, "no server peer %s", addr);
+	EXPECT_NUM(s, "accepts", 1);
+	EXPECT_NUM(s, "bytes_received", 4);
+	EXPECT_NUM(s, "bytes_sent", 4);
+}
