@@ -420,7 +420,8 @@ void shim_net_accept(int lfd, int fd)
 		return;
 	e->transport = (uint8_t)tr;
 	e->role = ROLE_SERVER;
-	if (getsockname(fd, (struct sockaddr *)&ss, &sl) < 0 ||
+	/* The listening address (0.0.0.0:80), not the one this client reached (127.0.0.1:80). */
+	if (getsockname(lfd, (struct sockaddr *)&ss, &sl) < 0 ||
 	    shim_format_addr((struct sockaddr *)&ss, sl, addr, sizeof(addr), &tr, &pclass) < 0)
 		return;
 	idx = shim_peer_index(addr, tr, ROLE_SERVER, pclass);
