@@ -24,8 +24,8 @@
  *                                prints "port PORT"
  *   shim_edge wildcard           a server listening on 0.0.0.0 accepts one connection
  *                                to 127.0.0.1 from itself; prints "port PORT"
- *   shim_edge symlink DIR        writes DIR/real/f1 (4 bytes) through the symlink DIR/link,
- *                                and DIR/real/f2 (2 bytes) as DIR/link/../real/f2
+ *   shim_edge symlink DIR        with the symlink DIR/link -> real/sub, writes 4 bytes to
+ *                                DIR/link/f1 and 2 bytes to DIR/link/../f2 (DIR/real/f2)
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -334,11 +334,14 @@ static void symlink_mode(const char *dir)
 	snprintf(path, sizeof(path), "%s/real", dir);
 	if (mkdir(path, 0700) && errno != EEXIST)
 		die("mkdir");
+	snprintf(path, sizeof(path), "%s/real/sub", dir);
+	if (mkdir(path, 0700) && errno != EEXIST)
+		die("mkdir");
 	snprintf(path, sizeof(path), "%s/link", dir);
-	if (symlink("real", path) && errno != EEXIST)
+	if (symlink("real/sub", path) && errno != EEXIST)
 		die("symlink");
 	write_file(dir, "link/f1", "1234");
-	write_file(dir, "link/../real/f2", "12");
+	write_file(dir, "link/../f2", "12");
 }
 
 int main(int argc, char **argv)

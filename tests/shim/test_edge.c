@@ -225,3 +225,31 @@ Test(edge, a_wildcard_server_is_keyed_by_its_listening_address)
 	EXPECT_NUM(s, "bytes_received", 4);
 	EXPECT_NUM(s, "bytes_sent", 4);
 }
+
+Test(edge, files_opened_through_symlinks_have_one_entry_under_the_name_used)
+{
+	char *dir = tl_tmpdir("edge"), *f1, *f2;
+	cJSON *rep, *f;
+	int n = 0;
+
+	cr_assert(asprintf(&f1, "%s/link/f1", dir) > 0);
+	cr_assert(asprintf(&f2, "%s/real/f2", dir) > 0);
+	rep = edge_report((const char *[]){"symlink", dir, NULL}, NULL);
+	/* Opened as DIR/link/f1: that name, and no second entry for DIR/real/sub/f1. */
+	EXPECT_NUM(file_entry(rep, f1), "opens", 1);
+	EXPECT_NUM(file_entry(rep, f1), "write_bytes", 4);
+	/* DIR/link/../f2 is DIR/real/sub/../f2, not DIR/f2: ".." after a symlink is not lexical. */
+	EXPECT_NUM(file_entry(rep, f2), "opens", 1);
+	EXPECT_NUM(file_entry(rep, f2), "write_bytes", 2);
+	cJSON_ArrayForEach(f, tl_json_at(rep, "io.files"))
+	{
+		const char *p = tl_json_str(f, "path");
+
+		if (!strncmp(p, dir, strlen(dir))) {
+			n++;
+			cr_expect_gt(jnum(f, "opens"), 0, "%s listed with no open", p);
+		}
+	}
+	cr_expect_eq(n, 2, "%d entries under %s", n, dir);
+	tl_rm_rf(dir);
+}
