@@ -351,8 +351,13 @@ static void classify_socket(int fd, struct shm_fd *e)
 	}
 }
 
-/* What fd is, from fstat and friends; returns 0 or -errno (errno changed). */
-static int classify_fd(int fd, struct shm_fd *e)
+/*
+ * What fd is, from fstat and friends; returns 0 or -errno (errno changed).
+ * A file is entered in the file table under the kernel's name for it only
+ * if `name` is set: a caller that knows the name the program used gives
+ * the file that one instead.
+ */
+static int classify_fd(int fd, struct shm_fd *e, int name)
 {
 	struct stat st;
 
@@ -362,8 +367,10 @@ static int classify_fd(int fd, struct shm_fd *e)
 	if (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode) || S_ISBLK(st.st_mode)) {
 		char path[4096];
 
-		fd_link(fd, path, sizeof(path));
-		e->file = path[0] == '/' ? (uint16_t)shim_file_index(path) : 0;
+		if (name) {
+			fd_link(fd, path, sizeof(path));
+			e->file = path[0] == '/' ? (uint16_t)shim_file_index(path) : 0;
+		}
 		e->kind = IO_FILE + 1;
 	} else if (S_ISSOCK(st.st_mode)) {
 		classify_socket(fd, e);
@@ -381,9 +388,9 @@ static int classify_fd(int fd, struct shm_fd *e)
 }
 
 /* As classify_fd(), with errno kept: the hooks call it after the real call. */
-static int classify(int fd, struct shm_fd *e)
+static int classify(int fd, struct shm_fd *e, int name)
 {
-	int saved = errno, ret = classify_fd(fd, e);
+	int saved = errno, ret = classify_fd(fd, e, name);
 
 	errno = saved;
 	return ret;
@@ -395,10 +402,24 @@ struct shm_fd *shim_fd_classified(int fd)
 
 	if (e && unlikely(!e->kind)) {
 		note_fd(fd);
-		if (classify(fd, e) < 0)
+		if (classify(fd, e, 1) < 0)
 			return NULL;
 	}
 	return e;
+}
+
+/* 1 if path has a ".." component, which only the kernel can resolve (symlinks). */
+static int has_dotdot(const char *p)
+{
+	while (*p) {
+		if (p[0] == '.' && p[1] == '.' && (p[2] == '/' || !p[2]))
+			return 1;
+		while (*p && *p != '/')
+			p++;
+		while (*p == '/')
+			p++;
+	}
+	return 0;
 }
 
 static void count_open(struct shm_fd *e)
@@ -418,10 +439,20 @@ void shim_fd_opened_file(int fd, int dirfd, const char *path)
 	if (!e)
 		return;
 	note_fd(fd);
-	if (classify(fd, e) < 0)
+	if (classify(fd, e, !path) < 0)
 		return;
 	if (e->kind == IO_FILE + 1 && path) {
-		make_abs(dirfd, path, abs, sizeof(abs));
+		/*
+		 * The name the program used, made absolute; but dir/link/..
+		 * is not dir when link is a symlink: then the kernel's name.
+		 */
+		if (has_dotdot(path)) {
+			fd_link(fd, abs, sizeof(abs));
+			if (abs[0] != '/')
+				make_abs(dirfd, path, abs, sizeof(abs));
+		} else {
+			make_abs(dirfd, path, abs, sizeof(abs));
+		}
 		e->file = (uint16_t)shim_file_index(abs);
 	}
 	count_open(e);
@@ -436,7 +467,7 @@ void shim_fd_opened(int fd, int kind)
 	note_fd(fd);
 	memset(e, 0, sizeof(*e));
 	if (kind < 0) {
-		if (classify(fd, e) < 0)
+		if (classify(fd, e, 1) < 0)
 			return;
 	} else {
 		e->kind = (uint8_t)(kind + 1);
