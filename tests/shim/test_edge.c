@@ -253,3 +253,20 @@ Test(edge, files_opened_through_symlinks_have_one_entry_under_the_name_used)
 	cr_expect_eq(n, 2, "%d entries under %s", n, dir);
 	tl_rm_rf(dir);
 }
+
+Test(edge, an_exec_into_a_program_without_the_shim_leaves_only_the_report)
+{
+	char *dir = tl_tmpdir("edge");
+	struct tl_result r;
+	int n;
+
+	/* The new image runs without LD_PRELOAD: nothing of ours in it removes the counter file. */
+	r = edge(dir, (const char *[]){"execenv", "/bin/true", NULL}, NULL);
+	cr_assert(r.exited && r.code == 0, "%s: %s", tl_status_str(&r), r.err);
+	tl_glob(dir, "perfshim.*.json", &n);
+	cr_expect_eq(n, 1, "%d reports", n);
+	tl_glob(dir, "*", &n);
+	cr_expect_eq(n, 1, "%d files in %s besides the report", n - 1, dir);
+	cr_expect_eq(tl_glob(dir, "perfshim.*.shm", NULL)[0], NULL, "counter file left behind");
+	tl_rm_rf(dir);
+}
