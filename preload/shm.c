@@ -324,6 +324,52 @@ static void read_kernel(struct report_end *e)
 static char report_buf[65536];
 static int finished;
 static char json_path[4200];
+static int exec_fd = -1; /* the unlinked counter file while an exec is under way */
+
+/*
+ * After a failed exec: the counter file under its name again, for recovery
+ * if the process is killed later.  Its data is copied from the mapping
+ * (only the extents holding data: the file is sparse), and the new file is
+ * mapped over the old one at the same address, so that every pointer into
+ * the mapping stays valid.
+ */
+static void shm_restore(struct shm_header *h, int old)
+{
+	char path[4200];
+	uint64_t size = h->file_size;
+	int64_t off = 0, end;
+	int fd;
+
+	fmt_path(path, sizeof(path), h->pid, h->image, ".shm", "");
+	fd = shim_open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return; /* counting goes on in the mapping; only recovery is lost */
+	if (syscall(SYS_ftruncate, fd, (long)size) < 0)
+		goto fail;
+	while ((off = syscall(SYS_lseek, old, off, SEEK_DATA)) >= 0 && (uint64_t)off < size) {
+		end = syscall(SYS_lseek, old, off, SEEK_HOLE);
+		if (end < 0 || (uint64_t)end > size)
+			end = (int64_t)size;
+		while (off < end) {
+			long r = syscall(SYS_pwrite64, fd, (char *)h + off, (size_t)(end - off), off);
+
+			if (r < 0 && errno == EINTR)
+				continue;
+			if (r <= 0)
+				goto fail;
+			off += r;
+		}
+	}
+	if ((void *)syscall(SYS_mmap, h, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd,
+			    0) != (void *)h)
+		goto fail;
+	syscall(SYS_madvise, h, size, MADV_RANDOM);
+	shim_close(fd);
+	return;
+fail:
+	shim_close(fd);
+	syscall(SYS_unlinkat, AT_FDCWD, path, 0);
+}
 
 int shim_finish(int reason, int status, int sig, const char *exec_target)
 {
@@ -373,10 +419,15 @@ int shim_finish(int reason, int status, int sig, const char *exec_target)
 		syscall(SYS_unlinkat, AT_FDCWD, tmp, 0);
 		goto out;
 	}
-	if (reason != END_EXEC) {
-		fmt_path(shm_path, sizeof(shm_path), h->pid, h->image, ".shm", "");
-		syscall(SYS_unlinkat, AT_FDCWD, shm_path, 0);
-	}
+	fmt_path(shm_path, sizeof(shm_path), h->pid, h->image, ".shm", "");
+	/*
+	 * Before an exec, keep a descriptor (close-on-exec) to the counter file
+	 * so that a failed exec can put it back (shim_unfinish); the new image
+	 * may not run the shim at all, so the name must go now.
+	 */
+	if (reason == END_EXEC)
+		exec_fd = shim_open(shm_path, O_RDONLY, 0);
+	syscall(SYS_unlinkat, AT_FDCWD, shm_path, 0);
 out:
 	LEAVE();
 	errno = saved;
@@ -391,6 +442,11 @@ void shim_unfinish(void)
 	if (!h)
 		return;
 	syscall(SYS_unlinkat, AT_FDCWD, json_path, 0);
+	if (exec_fd >= 0) {
+		shm_restore(h, exec_fd);
+		shim_close(exec_fd);
+		exec_fd = -1;
+	}
 	h->end_reason = END_RUNNING;
 	h->end_tick = 0;
 	h->exec_target[0] = 0;
