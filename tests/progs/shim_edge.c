@@ -24,6 +24,9 @@
  *                                prints "port PORT"
  *   shim_edge wildcard           a server listening on 0.0.0.0 accepts one connection
  *                                to 127.0.0.1 from itself; prints "port PORT"
+ *   shim_edge peak N             N threads started one after another, all alive at the end:
+ *                                thread k (1..N) holds a block of 30000/(k+1) - 16 bytes;
+ *                                prints "held B", the usable bytes of those blocks
  *   shim_edge symlink DIR        with the symlink DIR/link -> real/sub, writes 4 bytes to
  *                                DIR/link/f1 and 2 bytes to DIR/link/../f2 (DIR/real/f2)
  */
@@ -31,6 +34,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <pty.h>
@@ -314,6 +318,47 @@ static void wildcard_mode(void)
 	printf("port %d\n", port);
 }
 
+static pthread_mutex_t peak_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t peak_cond = PTHREAD_COND_INITIALIZER;
+static int peak_holding;
+static size_t peak_held;
+
+static void *peak_thread(void *arg)
+{
+	long k = (long)arg;
+	void *p;
+
+	free(malloc(16));
+	p = malloc((size_t)(30000 / (k + 1) - 16));
+	pthread_mutex_lock(&peak_lock);
+	peak_held += malloc_usable_size(p);
+	peak_holding++;
+	pthread_cond_broadcast(&peak_cond);
+	pthread_mutex_unlock(&peak_lock);
+	pause();
+	return NULL;
+}
+
+static void peak_mode(int n)
+{
+	pthread_attr_t attr;
+
+	pthread_attr_init(&attr);
+	pthread_attr_setstacksize(&attr, 64 * 1024);
+	for (long k = 1; k <= n; k++) {
+		pthread_t t;
+
+		if (pthread_create(&t, &attr, peak_thread, (void *)k))
+			die("pthread_create");
+		pthread_mutex_lock(&peak_lock);
+		while (peak_holding < k)
+			pthread_cond_wait(&peak_cond, &peak_lock);
+		pthread_mutex_unlock(&peak_lock);
+	}
+	printf("held %zu\n", peak_held);
+	fflush(stdout);
+}
+
 static void write_file(const char *dir, const char *name, const char *data)
 {
 	char path[4096];
@@ -370,6 +415,8 @@ int main(int argc, char **argv)
 		http3_mode();
 	else if (!strcmp(mode, "wildcard"))
 		wildcard_mode();
+	else if (!strcmp(mode, "peak") && argc == 3)
+		peak_mode(atoi(argv[2]));
 	else if (!strcmp(mode, "symlink") && argc == 3)
 		symlink_mode(argv[2]);
 	else {

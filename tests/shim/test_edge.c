@@ -270,3 +270,17 @@ Test(edge, an_exec_into_a_program_without_the_shim_leaves_only_the_report)
 	cr_expect_eq(tl_glob(dir, "perfshim.*.shm", NULL)[0], NULL, "counter file left behind");
 	tl_rm_rf(dir);
 }
+
+Test(edge, the_peak_is_within_the_stated_error_with_many_threads)
+{
+	char *out;
+	cJSON *rep = edge_report((const char *[]){"peak", "60", NULL}, &out);
+	double held = 0, peak = jnum(rep, "heap.peak_live_bytes");
+	double err = jnum(rep, "heap.peak_error_bytes");
+
+	/* Each thread holds back less than its fold limit, which depends on the
+	 * threads alive when it last folded; together more than 64 KiB here. */
+	cr_assert_eq(sscanf(out, "held %lf", &held), 1);
+	cr_assert_gt(held, 100000);
+	cr_expect_geq(peak, held - err, "peak %.0f, held %.0f, error bound %.0f", peak, held, err);
+}
