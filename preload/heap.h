@@ -16,6 +16,8 @@ extern int shim_glibc_malloc;
 void shim_heap_fold(int64_t v);
 void shim_heap_sample(size_t size);
 void shim_heap_flush(void);
+/* An exiting thread: from now on every change folds at once. */
+void shim_heap_release(void);
 void shim_heap_init(void);
 
 static inline size_t shim_usable(void *p)

@@ -159,6 +159,7 @@ void shim_file_flush_pending(struct shm_thread *s);
 
 /* heap.c, heap.h */
 void shim_heap_flush(void);
+void shim_heap_release(void);
 int64_t shim_heap_pending_bytes(void);
 void shim_heap_init(void);
 

@@ -397,7 +397,8 @@ static void w_heap(struct jsonw *w, struct shm_header *h, const struct totals *t
 	/* Frees of blocks allocated before the shim started can take the sum below 0. */
 	jsonw_u64(w, "live_bytes", live > 0 ? (uint64_t)live : 0);
 	jsonw_u64(w, "peak_live_bytes", peak > 0 ? (uint64_t)peak : 0);
-	jsonw_u64(w, "peak_error_bytes", 65536);
+	/* 64 KiB, or the largest sum of the threads' fold limits when more (heap.c). */
+	jsonw_u64(w, "peak_error_bytes", h->heap_peak_error > 65536 ? h->heap_peak_error : 65536);
 	jsonw_arr_begin(w, "histogram");
 	for (int b = 0; b < SHM_HIST_BUCKETS; b++) {
 		if (!t->hist[b])

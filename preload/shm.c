@@ -255,8 +255,7 @@ void shim_slot_release(void)
 	}
 	shim_tls.slot = NULL;
 	shim_tls.dead = 1;
-	/* From now on each heap change folds at once (shim_heap_fold). */
-	shim_tls.heap_bias = shim_tls.heap_span = shim_tls.heap_biased = 0;
+	shim_heap_release();
 	shim_tls.span_depth = 0;
 	LEAVE();
 }
@@ -280,6 +279,9 @@ void shim_after_fork_child(void)
 	} else {
 		shim_shm->heap_live = live;
 		shim_shm->heap_peak = live;
+		/* The thread goes on with its fold limit; the parent's others are not here. */
+		shim_shm->heap_bias_sum = (int64_t)shim_tls.heap_bias;
+		shim_shm->heap_peak_error = shim_tls.heap_bias;
 	}
 	syscall(SYS_munmap, old, old->file_size);
 	if (shim_state == SHIM_ACTIVE) {
