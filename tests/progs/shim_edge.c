@@ -22,6 +22,9 @@
  *                                client writes 3 HTTP requests in 3 writes, the server
  *                                reads them one by one and answers all 3 in one write;
  *                                prints "port PORT"
+ *   shim_edge reconnect          a non-blocking connect to a listening socket of its own,
+ *                                poll, then connect() again to learn it completed (0), and
+ *                                once more (EISCONN); prints "port PORT"
  *   shim_edge wildcard           a server listening on 0.0.0.0 accepts one connection
  *                                to 127.0.0.1 from itself; prints "port PORT"
  *   shim_edge peak N             N threads started one after another, all alive at the end:
@@ -36,6 +39,7 @@
 #include <fcntl.h>
 #include <malloc.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <pty.h>
 #include <signal.h>
@@ -303,6 +307,31 @@ static void http3_mode(void)
 	printf("port %d\n", port);
 }
 
+static void reconnect_mode(void)
+{
+	struct sockaddr_in a = loopback(0);
+	int l = socket(AF_INET, SOCK_STREAM, 0), c;
+	struct pollfd p;
+
+	if (bind(l, (struct sockaddr *)&a, sizeof(a)) || listen(l, 4))
+		die("listen");
+	a = loopback(bound_port(l));
+	c = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	if (connect(c, (struct sockaddr *)&a, sizeof(a))) {
+		if (errno != EINPROGRESS)
+			die("connect");
+		p = (struct pollfd){c, POLLOUT, 0};
+		if (poll(&p, 1, 5000) != 1)
+			die("poll");
+		/* Linux: a second connect() reports the completed connection with 0. */
+		if (connect(c, (struct sockaddr *)&a, sizeof(a)))
+			die("connect again");
+	}
+	if (connect(c, (struct sockaddr *)&a, sizeof(a)) == 0 || errno != EISCONN)
+		die("connect a third time");
+	printf("port %d\n", ntohs(a.sin_port));
+}
+
 static void wildcard_mode(void)
 {
 	char buf[4];
@@ -413,6 +442,8 @@ int main(int argc, char **argv)
 		sendmmsg_mode();
 	else if (!strcmp(mode, "http3"))
 		http3_mode();
+	else if (!strcmp(mode, "reconnect"))
+		reconnect_mode();
 	else if (!strcmp(mode, "wildcard"))
 		wildcard_mode();
 	else if (!strcmp(mode, "peak") && argc == 3)

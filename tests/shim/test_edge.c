@@ -284,3 +284,18 @@ Test(edge, the_peak_is_within_the_stated_error_with_many_threads)
 	cr_assert_gt(held, 100000);
 	cr_expect_geq(peak, held - err, "peak %.0f, held %.0f, error bound %.0f", peak, held, err);
 }
+
+Test(edge, connect_again_to_check_a_non_blocking_connect_is_not_a_second_connect)
+{
+	char *out, addr[64];
+	cJSON *rep = edge_report((const char *[]){"reconnect", NULL}, &out), *p;
+	int port;
+
+	cr_assert_eq(sscanf(out, "port %d", &port), 1);
+	snprintf(addr, sizeof(addr), "127.0.0.1:%d", port);
+	EXPECT_NUM(rep, "net.connects", 1);
+	p = find_peer(rep, addr, "client");
+	cr_assert_not_null(p, "no client peer %s", addr);
+	EXPECT_NUM(p, "connects", 1);
+	EXPECT_NUM(p, "connect_errors", 0);
+}
