@@ -373,6 +373,13 @@ void shim_net_connect(int fd, const struct sockaddr *sa, socklen_t len, int ret,
 		return;
 	if (ret < 0 && (err == EALREADY || err == EISCONN || err == EINTR))
 		return;
+	/* connect() again on a pending non-blocking connect: 0 once it completed, not a new one. */
+	if (e->state & FDS_CONNECTING) {
+		if (ret == 0)
+			connect_done(e, t1);
+		if (ret == 0 || err == EINPROGRESS)
+			return;
+	}
 	tr = e->transport;
 	if (shim_format_addr(sa, len, addr, sizeof(addr), &tr, &pclass) < 0)
 		return;
