@@ -30,6 +30,7 @@
  *   shim_edge peak N             N threads started one after another, all alive at the end:
  *                                thread k (1..N) holds a block of 30000/(k+1) - 16 bytes;
  *                                prints "held B", the usable bytes of those blocks
+ *   shim_edge exit N|_exit N     exit(N) or _exit(N), N as given (-1, 259...)
  *   shim_edge symlink DIR        with the symlink DIR/link -> real/sub, writes 4 bytes to
  *                                DIR/link/f1 and 2 bytes to DIR/link/../f2 (DIR/real/f2)
  */
@@ -448,6 +449,10 @@ int main(int argc, char **argv)
 		wildcard_mode();
 	else if (!strcmp(mode, "peak") && argc == 3)
 		peak_mode(atoi(argv[2]));
+	else if (!strcmp(mode, "exit") && argc == 3)
+		exit(atoi(argv[2]));
+	else if (!strcmp(mode, "_exit") && argc == 3)
+		_exit(atoi(argv[2]));
 	else if (!strcmp(mode, "symlink") && argc == 3)
 		symlink_mode(argv[2]);
 	else {

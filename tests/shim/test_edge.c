@@ -299,3 +299,26 @@ Test(edge, connect_again_to_check_a_non_blocking_connect_is_not_a_second_connect
 	EXPECT_NUM(p, "connects", 1);
 	EXPECT_NUM(p, "connect_errors", 0);
 }
+
+Test(edge, exit_status_is_what_the_parent_sees)
+{
+	const char *modes[] = {"exit", "_exit"};
+
+	for (int m = 0; m < 2; m++) {
+		const char *vals[] = {"-1", "259"};
+		const int want[] = {255, 3};
+
+		for (int i = 0; i < 2; i++) {
+			char *dir = tl_tmpdir("edge");
+			struct tl_result r = edge(dir, (const char *[]){modes[m], vals[i], NULL}, NULL);
+			cJSON *rep;
+
+			cr_assert(r.exited && r.code == want[i], "%s(%s): %s", modes[m], vals[i],
+				  tl_status_str(&r));
+			rep = shim_report(dir, "/shim_edge", 0);
+			cr_expect_eq(jnum(rep, "exit_status"), want[i], "%s(%s): exit_status %.0f",
+				     modes[m], vals[i], jnum(rep, "exit_status"));
+			tl_rm_rf(dir);
+		}
+	}
+}
