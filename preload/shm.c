@@ -394,7 +394,8 @@ int shim_finish(int reason, int status, int sig, const char *exec_target)
 	e.ratio_tick = h->end_tick;
 	e.ratio_mono_ns = e.end_mono_ns;
 	h->end_reason = (uint32_t)reason;
-	h->exit_status = status;
+	/* The process's exit status is the low 8 bits of what exit() got, as wait() sees it. */
+	h->exit_status = reason == END_EXIT ? status & 0377 : status;
 	h->end_signal = sig;
 	if (exec_target)
 		shim_strlcpy(h->exec_target, exec_target, sizeof(h->exec_target));
