@@ -63,10 +63,14 @@ static int ours(void)
 	return shim_on() && (pid_t)syscall(SYS_getpid) == shim_pid;
 }
 
-/* Ends the image before an exec; returns 1 if the exec must be undone on failure. */
-static int exec_begin(const char *target)
+/*
+ * Ends the image before an exec into environment envp; returns 1 if the
+ * exec must be undone on failure.
+ */
+static int exec_begin(const char *target, char *const envp[])
 {
-	return ours() && shim_finish(END_EXEC, 0, 0, target) == 0;
+	return ours() &&
+	       shim_finish(END_EXEC, shim_env_continues(envp) ? EXEC_HANDOVER : 0, 0, target) == 0;
 }
 
 static void exec_failed(int begun)
@@ -83,7 +87,7 @@ HOOK(int, execve, (const char *path, char *const argv[], char *const envp[]))
 	int begun, r;
 
 	ENSURE_REAL();
-	begun = exec_begin(path);
+	begun = exec_begin(path, envp);
 	r = real_execve(path, argv, envp);
 	exec_failed(begun);
 	return r;
@@ -94,7 +98,7 @@ HOOK(int, execv, (const char *path, char *const argv[]))
 	int begun, r;
 
 	ENSURE_REAL();
-	begun = exec_begin(path);
+	begun = exec_begin(path, environ);
 	r = real_execv(path, argv);
 	exec_failed(begun);
 	return r;
@@ -105,7 +109,7 @@ HOOK(int, execvp, (const char *file, char *const argv[]))
 	int begun, r;
 
 	ENSURE_REAL();
-	begun = exec_begin(file);
+	begun = exec_begin(file, environ);
 	r = real_execvp(file, argv);
 	exec_failed(begun);
 	return r;
@@ -116,7 +120,7 @@ HOOK(int, execvpe, (const char *file, char *const argv[], char *const envp[]))
 	int begun, r;
 
 	ENSURE_REAL();
-	begun = exec_begin(file);
+	begun = exec_begin(file, envp);
 	r = real_execvpe(file, argv, envp);
 	exec_failed(begun);
 	return r;
@@ -127,7 +131,7 @@ HOOK(int, fexecve, (int fd, char *const argv[], char *const envp[]))
 	int begun, r;
 
 	ENSURE_REAL();
-	begun = exec_begin(argv && argv[0] ? argv[0] : "");
+	begun = exec_begin(argv && argv[0] ? argv[0] : "", envp);
 	r = real_fexecve(fd, argv, envp);
 	exec_failed(begun);
 	return r;
@@ -142,7 +146,7 @@ HOOK(int, execveat, (int dirfd, const char *path, char *const argv[], char *cons
 		errno = ENOSYS;
 		return -1;
 	}
-	begun = exec_begin(path);
+	begun = exec_begin(path, envp);
 	r = real_execveat(dirfd, path, argv, envp, fl);
 	exec_failed(begun);
 	return r;

@@ -114,8 +114,13 @@ static inline void atomic_add(uint64_t *field, uint64_t v)
 int shim_shm_create(pid_t pid, pid_t ppid, struct shm_header *parent);
 void shim_slot_release(void);
 void shim_after_fork_child(void);
-/* Ends the image: writes the JSON report; returns 0 or -errno. */
+/*
+ * Ends the image: writes the JSON report; returns 0 or -errno.  For END_EXEC,
+ * status is EXEC_HANDOVER when the new image will run the shim into the same
+ * directory (it removes the counter file), else 0.
+ */
 int shim_finish(int reason, int status, int sig, const char *exec_target);
+#define EXEC_HANDOVER 1
 /* Undoes shim_finish(END_EXEC) after a failed exec. */
 void shim_unfinish(void);
 
@@ -167,6 +172,8 @@ void shim_heap_init(void);
 void shim_lock_wait(uint64_t t0, uint64_t t1);
 
 /* lifecycle.c */
+/* 1 if an image started with envp runs the shim into our directory. */
+int shim_env_continues(char *const envp[]);
 void shim_signals_install(void);
 void shim_signal_query(int sig, struct sigaction *old);
 int shim_signal_owned(int sig);

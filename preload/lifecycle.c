@@ -139,11 +139,27 @@ static uint64_t parse_u64(const char *s, uint64_t def)
 }
 
 static int want_signals = 1;
+static struct env env; /* large: not on the stack of whoever calls malloc first */
+
+int shim_env_continues(char *const envp[])
+{
+	static const char out[] = "PERFSHIM_OUT=", pre[] = "LD_PRELOAD=";
+	int have_out = 0, have_pre = 0;
+
+	for (; envp && *envp; envp++) {
+		const char *v = *envp;
+
+		if (!strncmp(v, out, sizeof(out) - 1))
+			have_out = !strcmp(v + sizeof(out) - 1, env.out);
+		else if (!strncmp(v, pre, sizeof(pre) - 1))
+			have_pre = strstr(v, "libperfshim") != NULL;
+	}
+	return have_out && have_pre;
+}
 
 int shim_init(void)
 {
 	int expected = SHIM_UNINIT, saved = errno;
-	static struct env env; /* large: not on the stack of whoever calls malloc first */
 	size_t n;
 	int ret;
 

@@ -424,10 +424,13 @@ int shim_finish(int reason, int status, int sig, const char *exec_target)
 	}
 	fmt_path(shm_path, sizeof(shm_path), h->pid, h->image, ".shm", "");
 	/*
-	 * Before an exec, keep a descriptor (close-on-exec) to the counter file
-	 * so that a failed exec can put it back (shim_unfinish); the new image
-	 * may not run the shim at all, so the name must go now.
+	 * Before an exec the counter file stays for a failed exec to go on
+	 * with.  A new image that runs the shim removes it; for one that may
+	 * not, the name must go now, and a close-on-exec descriptor is kept so
+	 * that a failed exec can put the file back (shim_unfinish).
 	 */
+	if (reason == END_EXEC && status == EXEC_HANDOVER)
+		goto out;
 	if (reason == END_EXEC)
 		exec_fd = shim_open(shm_path, O_RDONLY, 0);
 	syscall(SYS_unlinkat, AT_FDCWD, shm_path, 0);
