@@ -4,6 +4,7 @@
  * shim must produce.
  */
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
@@ -321,4 +322,18 @@ Test(edge, exit_status_is_what_the_parent_sees)
 			tl_rm_rf(dir);
 		}
 	}
+}
+
+Test(edge, a_file_size_limit_below_the_counter_file_does_not_kill_the_program)
+{
+	char *dir = tl_tmpdir("edge");
+	struct rlimit lim = {1 << 20, 1 << 20};
+	struct tl_result r;
+
+	/* Inherited by the program: 1 MiB, less than a counter file. */
+	cr_assert_eq(setrlimit(RLIMIT_FSIZE, &lim), 0);
+	r = edge(dir, (const char *[]){"exit", "0", NULL}, NULL);
+	cr_expect(r.exited && r.code == 0, "%s", tl_status_str(&r));
+	cr_expect_eq(tl_glob(dir, "perfshim.*.shm", NULL)[0], NULL, "counter file left behind");
+	tl_rm_rf(dir);
 }
