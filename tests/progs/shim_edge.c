@@ -31,6 +31,7 @@
  *                                thread k (1..N) holds a block of 30000/(k+1) - 16 bytes;
  *                                prints "held B", the usable bytes of those blocks
  *   shim_edge exit N|_exit N     exit(N) or _exit(N), N as given (-1, 259...)
+ *   shim_edge sigkill            writes 7 bytes to /dev/null, then SIGKILLs itself
  *   shim_edge symlink DIR        with the symlink DIR/link -> real/sub, writes 4 bytes to
  *                                DIR/link/f1 and 2 bytes to DIR/link/../f2 (DIR/real/f2)
  */
@@ -453,7 +454,12 @@ int main(int argc, char **argv)
 		exit(atoi(argv[2]));
 	else if (!strcmp(mode, "_exit") && argc == 3)
 		_exit(atoi(argv[2]));
-	else if (!strcmp(mode, "symlink") && argc == 3)
+	else if (!strcmp(mode, "sigkill")) {
+		int fd = open("/dev/null", O_WRONLY);
+
+		write(fd, "7 bytes", 7);
+		kill(getpid(), SIGKILL);
+	} else if (!strcmp(mode, "symlink") && argc == 3)
 		symlink_mode(argv[2]);
 	else {
 		fprintf(stderr, "usage: shim_edge MODE ARGS (see the source)\n");

@@ -337,3 +337,28 @@ Test(edge, a_file_size_limit_below_the_counter_file_does_not_kill_the_program)
 	cr_expect_eq(tl_glob(dir, "perfshim.*.shm", NULL)[0], NULL, "counter file left behind");
 	tl_rm_rf(dir);
 }
+
+Test(edge, recover_is_not_stopped_by_the_temporary_file_of_a_report_cut_short)
+{
+	char *dir = tl_tmpdir("edge"), *tmp, **shm;
+	struct tl_result r = edge(dir, (const char *[]){"sigkill", NULL}, NULL), rec;
+	unsigned pid, image;
+	cJSON *rep;
+
+	cr_assert(!r.exited && r.signo == SIGKILL, "%s", tl_status_str(&r));
+	shm = tl_glob(dir, "perfshim.*.shm", NULL);
+	cr_assert_not_null(shm[0]);
+	cr_assert_eq(sscanf(strrchr(shm[0], '/'), "/perfshim.%u.%u.shm", &pid, &image), 2);
+	/* What a kill in the middle of writing the report leaves beside the counter file. */
+	cr_assert(asprintf(&tmp, "%s/.perfshim.%u.%u.json.tmp", dir, pid, image) > 0);
+	cr_assert_eq(tl_write_file(tmp, "{\"schema\": \"perfs", 17), 0);
+	cr_assert_eq(tl_run(&rec, (const char *[]){tl_bpath("perfprof"), "recover", dir, NULL}, NULL,
+			    NULL, NULL, 30),
+		     0);
+	cr_expect(rec.exited && rec.code == 0, "recover: %s %s", tl_status_str(&rec), rec.err);
+	rep = shim_report(dir, "/shim_edge", 0);
+	cr_expect_str_eq(tl_json_str(rep, "end_reason"), "recovered");
+	EXPECT_NUM(rep, "io.by_kind.other.write_bytes", 7);
+	cr_expect_eq(tl_glob(dir, ".*.tmp", NULL)[0], NULL, "temporary file left");
+	tl_rm_rf(dir);
+}
