@@ -31,6 +31,8 @@
  *                                thread k (1..N) holds a block of 30000/(k+1) - 16 bytes;
  *                                prints "held B", the usable bytes of those blocks
  *   shim_edge exit N|_exit N     exit(N) or _exit(N), N as given (-1, 259...)
+ *   shim_edge fgetsnul FILE      writes 11 bytes, two lines with a NUL byte in each, to
+ *                                FILE, and reads them back with fgets()
  *   shim_edge sigkill            writes 7 bytes to /dev/null, then SIGKILLs itself
  *   shim_edge symlink DIR        with the symlink DIR/link -> real/sub, writes 4 bytes to
  *                                DIR/link/f1 and 2 bytes to DIR/link/../f2 (DIR/real/f2)
@@ -454,7 +456,18 @@ int main(int argc, char **argv)
 		exit(atoi(argv[2]));
 	else if (!strcmp(mode, "_exit") && argc == 3)
 		_exit(atoi(argv[2]));
-	else if (!strcmp(mode, "sigkill")) {
+	else if (!strcmp(mode, "fgetsnul") && argc == 3) {
+		FILE *f = fopen(argv[2], "w");
+		char line[64];
+
+		if (!f || fwrite("ab\0cd\nxy\0z\n", 1, 11, f) != 11 || fclose(f))
+			die("write");
+		if (!(f = fopen(argv[2], "r")))
+			die("fopen");
+		while (fgets(line, sizeof(line), f))
+			;
+		fclose(f);
+	} else if (!strcmp(mode, "sigkill")) {
 		int fd = open("/dev/null", O_WRONLY);
 
 		write(fd, "7 bytes", 7);

@@ -362,3 +362,16 @@ Test(edge, recover_is_not_stopped_by_the_temporary_file_of_a_report_cut_short)
 	cr_expect_eq(tl_glob(dir, ".*.tmp", NULL)[0], NULL, "temporary file left");
 	tl_rm_rf(dir);
 }
+
+Test(edge, fgets_counts_the_bytes_of_lines_with_nul_bytes)
+{
+	char *dir = tl_tmpdir("edge"), *file;
+	cJSON *rep;
+
+	cr_assert(asprintf(&file, "%s/nul", dir) > 0);
+	rep = edge_report((const char *[]){"fgetsnul", file, NULL}, NULL);
+	/* fgets() took all 11 bytes off the FILE; strlen() of each line sees 2 of 6 and 2 of 5. */
+	EXPECT_NUM(file_entry(rep, file), "read_bytes", 11);
+	EXPECT_NUM(rep, "io.stdio.read_bytes", 11);
+	tl_rm_rf(dir);
+}
