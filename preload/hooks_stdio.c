@@ -219,15 +219,34 @@ HOOK(int, ungetc, (int c, FILE *f))
 	return r;
 }
 
+/*
+ * The bytes fgets() stored in s.  strlen(s) stops at a NUL byte in the data;
+ * the buffer pointers tell exactly when the call took the line from the
+ * buffer with at most one refill (see consumed() below), and never less
+ * than the truth, so the larger of the two is taken.
+ */
+static ssize_t line_bytes(FILE *f, const char *s, char *ptr0, char *end0)
+{
+	ssize_t len = (ssize_t)strlen(s), moved;
+
+	if (f->_IO_read_end == end0 && f->_IO_read_ptr >= ptr0)
+		moved = f->_IO_read_ptr - ptr0;
+	else
+		moved = (end0 - ptr0) + (f->_IO_read_ptr - f->_IO_read_base);
+	return moved > len ? moved : len;
+}
+
 #define FGETS_HOOK(name)                                                                           \
 	HOOK(char *, name, (char *s, int n, FILE *f))                                              \
 	{                                                                                          \
+		char *r, *ptr0, *end0;                                                             \
 		uint64_t t0;                                                                       \
-		char *r;                                                                           \
 		STDIO_PASS(f, real_##name(s, n, f));                                                  \
+		ptr0 = f->_IO_read_ptr;                                                            \
+		end0 = f->_IO_read_end;                                                            \
 		t0 = now_tick();                                                                   \
 		r = real_##name(s, n, f);                                                          \
-		STDIO_DONE(f, rd(f, s, r ? (ssize_t)strlen(s) : 0, t0, t1_));                         \
+		STDIO_DONE(f, rd(f, s, r ? line_bytes(f, s, ptr0, end0) : 0, t0, t1_));             \
 		return r;                                                                          \
 	}
 FGETS_HOOK(fgets)
@@ -236,12 +255,14 @@ FGETS_HOOK(fgets_unlocked)
 #define FGETS_CHK_HOOK(name)                                                                       \
 	HOOK(char *, name, (char *s, size_t bl, int n, FILE *f))                                   \
 	{                                                                                          \
+		char *r, *ptr0, *end0;                                                             \
 		uint64_t t0;                                                                       \
-		char *r;                                                                           \
 		STDIO_PASS(f, real_##name(s, bl, n, f));                                              \
+		ptr0 = f->_IO_read_ptr;                                                            \
+		end0 = f->_IO_read_end;                                                            \
 		t0 = now_tick();                                                                   \
 		r = real_##name(s, bl, n, f);                                                      \
-		STDIO_DONE(f, rd(f, s, r ? (ssize_t)strlen(s) : 0, t0, t1_));                         \
+		STDIO_DONE(f, rd(f, s, r ? line_bytes(f, s, ptr0, end0) : 0, t0, t1_));             \
 		return r;                                                                          \
 	}
 FGETS_CHK_HOOK(__fgets_chk)
