@@ -15,6 +15,7 @@
  *   shim_edge vforksig           a vfork child sets SIGPIPE to SIG_IGN and _exits; the
  *                                parent prints its own SIGPIPE disposition
  *   shim_edge execenv PROG ARGS  execve PROG with an environment without LD_PRELOAD
+ *   shim_edge chdirexec DIR PROG ARGS  chdir(DIR), then execv PROG (same environment)
  *   shim_edge forkpty            forkpty(); the child writes 3 bytes to /dev/null, _exits
  *   shim_edge sendmmsg           one sendmmsg of 2 datagrams (5 + 7 bytes) to 127.0.0.1:PORT,
  *                                one recvmmsg of both; prints "port PORT"
@@ -440,7 +441,12 @@ int main(int argc, char **argv)
 		vforksig_mode();
 	else if (!strcmp(mode, "execenv") && argc >= 3)
 		execenv_mode(argv + 2);
-	else if (!strcmp(mode, "forkpty"))
+	else if (!strcmp(mode, "chdirexec") && argc >= 4) {
+		if (chdir(argv[2]))
+			die("chdir");
+		execv(argv[3], argv + 3);
+		die("execv");
+	} else if (!strcmp(mode, "forkpty"))
 		forkpty_mode();
 	else if (!strcmp(mode, "sendmmsg"))
 		sendmmsg_mode();

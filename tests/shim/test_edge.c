@@ -375,3 +375,23 @@ Test(edge, fgets_counts_the_bytes_of_lines_with_nul_bytes)
 	EXPECT_NUM(rep, "io.stdio.read_bytes", 11);
 	tl_rm_rf(dir);
 }
+
+Test(edge, an_exec_after_chdir_with_a_relative_out_dir_leaves_only_the_report)
+{
+	char *dir = tl_tmpdir("edge"), *other = tl_tmpdir("edge"), *pre, *out;
+	struct tl_result r;
+	int n;
+
+	/* PERFSHIM_OUT=out: the new image, started in `other`, reports into other/out. */
+	cr_assert(asprintf(&pre, "LD_PRELOAD=%s/libperfshim.so", tl_build()) > 0);
+	cr_assert(asprintf(&out, "%s/out", dir) > 0);
+	cr_assert_eq(tl_run(&r, (const char *[]){tl_prog("shim_edge"), "chdirexec", other, "/bin/true", NULL},
+			    (const char *[]){pre, "PERFSHIM_OUT=out", NULL}, dir, NULL, 30),
+		     0);
+	cr_assert(r.exited && r.code == 0, "%s: %s", tl_status_str(&r), r.err);
+	tl_glob(out, "*", &n);
+	cr_expect_eq(n, 1, "%d files in %s, expected the report only", n, out);
+	cr_expect_eq(tl_glob(out, "perfshim.*.shm", NULL)[0], NULL, "counter file left behind");
+	tl_rm_rf(dir);
+	tl_rm_rf(other);
+}
