@@ -141,16 +141,38 @@ static uint64_t parse_u64(const char *s, uint64_t def)
 static int want_signals = 1;
 static struct env env; /* large: not on the stack of whoever calls malloc first */
 
+/* The directory PERFSHIM_OUT=v names from the working directory now; 0 or -1. */
+static int out_dir(const char *v, char *dst, size_t cap)
+{
+	size_t n = 0;
+
+	if (v[0] != '/') {
+		if (syscall(SYS_getcwd, dst, cap) < 0)
+			return -1;
+		n = strlen(dst);
+		if (n + 1 < cap)
+			dst[n++] = '/';
+	}
+	shim_strlcpy(dst + n, v, cap - n);
+	n = strlen(dst);
+	while (n > 1 && dst[n - 1] == '/')
+		dst[--n] = 0;
+	return 0;
+}
+
 int shim_env_continues(char *const envp[])
 {
 	static const char out[] = "PERFSHIM_OUT=", pre[] = "LD_PRELOAD=";
 	int have_out = 0, have_pre = 0;
+	char dir[4096];
 
 	for (; envp && *envp; envp++) {
 		const char *v = *envp;
 
+		/* The same directory: a relative name means another one after a chdir(). */
 		if (!strncmp(v, out, sizeof(out) - 1))
-			have_out = !strcmp(v + sizeof(out) - 1, env.out);
+			have_out = out_dir(v + sizeof(out) - 1, dir, sizeof(dir)) == 0 &&
+				   !strcmp(dir, shim_dir);
 		else if (!strncmp(v, pre, sizeof(pre) - 1))
 			have_pre = strstr(v, "libperfshim") != NULL;
 	}
@@ -160,7 +182,6 @@ int shim_env_continues(char *const envp[])
 int shim_init(void)
 {
 	int expected = SHIM_UNINIT, saved = errno;
-	size_t n;
 	int ret;
 
 	if (!__atomic_compare_exchange_n(&shim_state, &expected, SHIM_INITING, 0, __ATOMIC_ACQ_REL,
@@ -168,25 +189,10 @@ int shim_init(void)
 		return __atomic_load_n(&shim_state, __ATOMIC_ACQUIRE) == SHIM_ACTIVE;
 	shim_tls.busy++;
 	ENSURE_REAL();
-	if (env_read(&env) < 0 || !env.out[0]) {
+	if (env_read(&env) < 0 || !env.out[0] || out_dir(env.out, shim_dir, sizeof(shim_dir)) < 0) {
 		ret = SHIM_OFF;
 		goto out;
 	}
-	if (env.out[0] != '/') {
-		if (syscall(SYS_getcwd, shim_dir, sizeof(shim_dir)) < 0) {
-			ret = SHIM_OFF;
-			goto out;
-		}
-		n = strlen(shim_dir);
-		if (n + 1 < sizeof(shim_dir))
-			shim_dir[n++] = '/';
-		shim_strlcpy(shim_dir + n, env.out, sizeof(shim_dir) - n);
-	} else {
-		shim_strlcpy(shim_dir, env.out, sizeof(shim_dir));
-	}
-	n = strlen(shim_dir);
-	while (n > 1 && shim_dir[n - 1] == '/')
-		shim_dir[--n] = 0;
 	syscall(SYS_mkdirat, AT_FDCWD, shim_dir, 0700);
 	want_signals = parse_u64(env.signals, 1) != 0;
 	shim_use_tsc = shim_tsc_usable();
