@@ -1,5 +1,5 @@
 # Tests of libperfshim.so.
-SHIM_PROGS := shim_io shim_server shim_client shim_heap shim_proc shim_span shim_edge
+SHIM_PROGS := shim_io shim_server shim_client shim_heap shim_proc shim_span shim_edge shim_static
 PROG_LIBS_shim_server := -lpthread
 PROG_LIBS_shim_proc   := -lpthread -ldl
 PROG_CFLAGS_shim_heap := -rdynamic -fno-builtin
@@ -8,6 +8,7 @@ PROG_CFLAGS_shim_span := -Ipreload
 PROG_LIBS_shim_span   := -ldl
 PROG_CFLAGS_shim_edge := -fno-builtin
 PROG_LIBS_shim_edge   := -lpthread -lutil
+PROG_CFLAGS_shim_static := -static
 CHECK_DEPS += $(SHIM_PROGS:%=$(B)/tests/progs/%) $(B)/tests/progs/libshimdeep.so \
 	      $(B)/libperfshim.so $(B)/perfprof
 

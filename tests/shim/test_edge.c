@@ -395,3 +395,19 @@ Test(edge, an_exec_after_chdir_with_a_relative_out_dir_leaves_only_the_report)
 	tl_rm_rf(dir);
 	tl_rm_rf(other);
 }
+
+Test(edge, an_exec_into_a_static_program_leaves_only_the_report)
+{
+	char *dir = tl_tmpdir("edge");
+	struct tl_result r;
+	int n;
+
+	/* The environment still has the shim; the static program cannot load it. */
+	r = edge(dir, (const char *[]){"chdirexec", ".", tl_prog("shim_static"), NULL}, NULL);
+	cr_assert(r.exited && r.code == 0, "%s: %s", tl_status_str(&r), r.err);
+	cr_expect_str_eq(r.out, "static\n");
+	tl_glob(dir, "*", &n);
+	cr_expect_eq(n, 1, "%d files in %s, expected the report only", n, dir);
+	cr_expect_eq(tl_glob(dir, "perfshim.*.shm", NULL)[0], NULL, "counter file left behind");
+	tl_rm_rf(dir);
+}
