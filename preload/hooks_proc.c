@@ -8,9 +8,12 @@
  * assembly vfork in vfork.S marks the thread so that nothing it does is
  * recorded into, or ends, its parent's image.
  */
+#include <elf.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -64,13 +67,68 @@ static int ours(void)
 }
 
 /*
- * Ends the image before an exec into environment envp; returns 1 if the
- * exec must be undone on failure.
+ * 1 if the dynamic loader will preload the shim into path: a dynamically
+ * linked ELF file or a script, not set-user-ID to someone else.  A path
+ * that does not exist counts too: the exec fails and this image goes on.
+ * (For a name that exec looks up in PATH, `dirfd` is -1: unknown, 0.)
  */
-static int exec_begin(const char *target, char *const envp[])
+static int loads_shim(int dirfd, const char *path)
 {
-	return ours() &&
-	       shim_finish(END_EXEC, shim_env_continues(envp) ? EXEC_HANDOVER : 0, 0, target) == 0;
+	Elf64_Ehdr eh;
+	Elf64_Phdr ph[64];
+	struct stat st;
+	long n;
+	int fd;
+
+	if (dirfd == -1 || !path)
+		return 0;
+	if (syscall(SYS_newfstatat, dirfd, path, &st, 0) < 0)
+		return errno == ENOENT || errno == ENOTDIR;
+	/* Only regular files are opened (a FIFO would block); set-ID to another
+	 * user or group, the loader ignores LD_PRELOAD. */
+	if (!S_ISREG(st.st_mode) || (st.st_mode & S_ISUID && st.st_uid != getuid()) ||
+	    (st.st_mode & S_ISGID && st.st_gid != getgid()))
+		return 0;
+	fd = (int)syscall(SYS_openat, dirfd, path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	n = syscall(SYS_pread64, fd, &eh, sizeof(eh), 0);
+	if (n >= 2 && !memcmp(&eh, "#!", 2)) {
+		shim_close(fd);
+		return 1;
+	}
+	if (n == (long)sizeof(eh) && !memcmp(eh.e_ident, ELFMAG, SELFMAG) && eh.e_phnum <= 64 &&
+	    eh.e_phentsize == sizeof(ph[0])) {
+		n = syscall(SYS_pread64, fd, ph, sizeof(ph[0]) * eh.e_phnum, (long)eh.e_phoff);
+		for (int i = 0; i * (long)sizeof(ph[0]) < n; i++)
+			if (ph[i].p_type == PT_INTERP) {
+				shim_close(fd);
+				return 1;
+			}
+	}
+	shim_close(fd);
+	return 0;
+}
+
+/*
+ * Ends the image before an exec of path (from dirfd) into environment
+ * envp; returns 1 if the exec must be undone on failure.  The counter file
+ * is handed over only to a new image that runs the shim into our directory.
+ */
+static int exec_begin(int dirfd, const char *path, char *const envp[])
+{
+	int handover;
+
+	if (!ours())
+		return 0;
+	handover = shim_env_continues(envp) && loads_shim(dirfd, path);
+	return shim_finish(END_EXEC, handover ? EXEC_HANDOVER : 0, 0, path) == 0;
+}
+
+/* The dirfd for exec_begin() of a file that exec may look up in PATH. */
+static int search_dirfd(const char *file)
+{
+	return file && strchr(file, '/') ? AT_FDCWD : -1;
 }
 
 static void exec_failed(int begun)
@@ -87,7 +145,7 @@ HOOK(int, execve, (const char *path, char *const argv[], char *const envp[]))
 	int begun, r;
 
 	ENSURE_REAL();
-	begun = exec_begin(path, envp);
+	begun = exec_begin(AT_FDCWD, path, envp);
 	r = real_execve(path, argv, envp);
 	exec_failed(begun);
 	return r;
@@ -98,7 +156,7 @@ HOOK(int, execv, (const char *path, char *const argv[]))
 	int begun, r;
 
 	ENSURE_REAL();
-	begun = exec_begin(path, environ);
+	begun = exec_begin(AT_FDCWD, path, environ);
 	r = real_execv(path, argv);
 	exec_failed(begun);
 	return r;
@@ -109,7 +167,7 @@ HOOK(int, execvp, (const char *file, char *const argv[]))
 	int begun, r;
 
 	ENSURE_REAL();
-	begun = exec_begin(file, environ);
+	begun = exec_begin(search_dirfd(file), file, environ);
 	r = real_execvp(file, argv);
 	exec_failed(begun);
 	return r;
@@ -120,7 +178,7 @@ HOOK(int, execvpe, (const char *file, char *const argv[], char *const envp[]))
 	int begun, r;
 
 	ENSURE_REAL();
-	begun = exec_begin(file, envp);
+	begun = exec_begin(search_dirfd(file), file, envp);
 	r = real_execvpe(file, argv, envp);
 	exec_failed(begun);
 	return r;
@@ -131,7 +189,7 @@ HOOK(int, fexecve, (int fd, char *const argv[], char *const envp[]))
 	int begun, r;
 
 	ENSURE_REAL();
-	begun = exec_begin(argv && argv[0] ? argv[0] : "", envp);
+	begun = exec_begin(-1, argv && argv[0] ? argv[0] : "", envp);
 	r = real_fexecve(fd, argv, envp);
 	exec_failed(begun);
 	return r;
@@ -146,7 +204,7 @@ HOOK(int, execveat, (int dirfd, const char *path, char *const argv[], char *cons
 		errno = ENOSYS;
 		return -1;
 	}
-	begun = exec_begin(path, envp);
+	begun = exec_begin(fl ? -1 : dirfd, path, envp);
 	r = real_execveat(dirfd, path, argv, envp, fl);
 	exec_failed(begun);
 	return r;
