@@ -34,6 +34,8 @@
  *   shim_edge exit N|_exit N     exit(N) or _exit(N), N as given (-1, 259...)
  *   shim_edge fgetsnul FILE      writes 11 bytes, two lines with a NUL byte in each, to
  *                                FILE, and reads them back with fgets()
+ *   shim_edge sigset             sigset(SIGTERM, handler) and sigignore(SIGUSR1), printing
+ *                                what they returned and what sigaction() reads back
  *   shim_edge sigkill            writes 7 bytes to /dev/null, then SIGKILLs itself
  *   shim_edge symlink DIR        with the symlink DIR/link -> real/sub, writes 4 bytes to
  *                                DIR/link/f1 and 2 bytes to DIR/link/../f2 (DIR/real/f2)
@@ -149,6 +151,33 @@ static void reallocarray_mode(int n)
 	}
 	free(p);
 }
+
+static void on_signal(int sig)
+{
+	(void)sig;
+}
+
+static const char *disposition(void (*h)(int))
+{
+	return h == SIG_DFL ? "default" : h == SIG_IGN ? "ignored" : h == on_signal ? "ours" : "other";
+}
+
+/* Deprecated, but old programs still call them. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+static void sigset_mode(void)
+{
+	struct sigaction sa;
+	void (*prev)(int) = sigset(SIGTERM, on_signal);
+
+	if (sigaction(SIGTERM, NULL, &sa))
+		die("sigaction");
+	printf("SIGTERM was %s, is %s\n", disposition(prev), disposition(sa.sa_handler));
+	if (sigignore(SIGUSR1) || sigaction(SIGUSR1, NULL, &sa))
+		die("sigignore");
+	printf("SIGUSR1 is %s\n", disposition(sa.sa_handler));
+}
+#pragma GCC diagnostic pop
 
 static void print_status(const char *who, int st)
 {
@@ -473,6 +502,8 @@ int main(int argc, char **argv)
 		while (fgets(line, sizeof(line), f))
 			;
 		fclose(f);
+	} else if (!strcmp(mode, "sigset")) {
+		sigset_mode();
 	} else if (!strcmp(mode, "sigkill")) {
 		int fd = open("/dev/null", O_WRONLY);
 

@@ -411,3 +411,14 @@ Test(edge, an_exec_into_a_static_program_leaves_only_the_report)
 	cr_expect_eq(tl_glob(dir, "perfshim.*.shm", NULL)[0], NULL, "counter file left behind");
 	tl_rm_rf(dir);
 }
+
+Test(edge, sigset_and_sigignore_replace_the_shims_handler_visibly)
+{
+	char *dir = tl_tmpdir("edge");
+	const char *args[] = {"sigset", NULL};
+	struct tl_result b = edge_bare(args), r = edge(dir, args, NULL);
+
+	cr_expect_str_eq(b.out, "SIGTERM was default, is ours\nSIGUSR1 is ignored\n");
+	cr_expect_str_eq(r.out, b.out);
+	tl_rm_rf(dir);
+}
