@@ -370,3 +370,41 @@ HOOK(sighandler_t, bsd_signal, (int sig, sighandler_t h))
 	ENSURE_REAL();
 	return signal_common(real_bsd_signal, sig, h);
 }
+
+/*
+ * sigset() and sigignore() set dispositions with libc's internal sigaction:
+ * the shim only learns that the program's disposition replaced its own, and
+ * hides its handler in what sigset() returns.  (SIG_HOLD only blocks.)
+ */
+HOOK(sighandler_t, sigset, (int sig, sighandler_t h))
+{
+	sighandler_t r;
+	int owned;
+
+	ENSURE_REAL();
+	if (!real_sigset) {
+		errno = ENOSYS;
+		return SIG_ERR;
+	}
+	owned = shim_signal_owned(sig);
+	r = real_sigset(sig, h);
+	if (!owned || r == SIG_ERR)
+		return r;
+	if (h != SIG_HOLD)
+		shim_signal_set(sig, NULL);
+	return r == SIG_HOLD ? r : SIG_DFL;
+}
+
+HOOK(int, sigignore, (int sig))
+{
+	int r;
+
+	ENSURE_REAL();
+	if (!real_sigignore) {
+		errno = ENOSYS;
+		return -1;
+	}
+	if ((r = real_sigignore(sig)) == 0 && shim_signal_owned(sig))
+		shim_signal_set(sig, NULL);
+	return r;
+}

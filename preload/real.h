@@ -195,6 +195,8 @@
 	X(sighandler_t, signal, (int, sighandler_t))                                               \
 	X(sighandler_t, sysv_signal, (int, sighandler_t))                                          \
 	X(sighandler_t, bsd_signal, (int, sighandler_t))                                           \
+	X(sighandler_t, sigset, (int, sighandler_t))                                               \
+	X(int, sigignore, (int))                                                                   \
 	X(int, pthread_mutex_lock, (pthread_mutex_t *))                                            \
 	X(int, pthread_mutex_trylock, (pthread_mutex_t *))                                         \
 	X(int, pthread_rwlock_rdlock, (pthread_rwlock_t *))                                        \
