@@ -16,6 +16,7 @@
  *                                parent prints its own SIGPIPE disposition
  *   shim_edge execenv PROG ARGS  execve PROG with an environment without LD_PRELOAD
  *   shim_edge chdirexec DIR PROG ARGS  chdir(DIR), then execv PROG (same environment)
+ *   shim_edge daemon             daemon(1, 1); the daemon writes 3 bytes to /dev/null
  *   shim_edge forkpty            forkpty(); the child writes 3 bytes to /dev/null, _exits
  *   shim_edge sendmmsg           one sendmmsg of 2 datagrams (5 + 7 bytes) to 127.0.0.1:PORT,
  *                                one recvmmsg of both; prints "port PORT"
@@ -475,6 +476,13 @@ int main(int argc, char **argv)
 			die("chdir");
 		execv(argv[3], argv + 3);
 		die("execv");
+	} else if (!strcmp(mode, "daemon")) {
+		int fd;
+
+		if (daemon(1, 1))
+			die("daemon");
+		fd = open("/dev/null", O_WRONLY);
+		write(fd, "abc", 3);
 	} else if (!strcmp(mode, "forkpty"))
 		forkpty_mode();
 	else if (!strcmp(mode, "sendmmsg"))

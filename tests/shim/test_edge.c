@@ -422,3 +422,34 @@ Test(edge, sigset_and_sigignore_replace_the_shims_handler_visibly)
 	cr_expect_str_eq(r.out, b.out);
 	tl_rm_rf(dir);
 }
+
+Test(edge, daemon_writes_the_parents_report_and_the_daemons)
+{
+	char *dir = tl_tmpdir("edge");
+	struct tl_result r = edge(dir, (const char *[]){"daemon", NULL}, NULL);
+	cJSON **all, *parent = NULL, *child = NULL;
+	int n = 0;
+
+	cr_assert(r.exited && r.code == 0, "%s: %s", tl_status_str(&r), r.err);
+	/* The daemon runs on in its own session: wait for its report. */
+	for (int i = 0; i < 500 && n < 2; i++) {
+		tl_glob(dir, "perfshim.*.json", &n);
+		if (n < 2)
+			usleep(10000);
+	}
+	all = shim_reports(dir, &n);
+	cr_assert_eq(n, 2, "expected the parent's and the daemon's reports, found %d", n);
+	for (int i = 0; i < n; i++) {
+		if (jnum(all[i], "io.by_kind.other.write_calls") == 1)
+			child = all[i];
+		else
+			parent = all[i];
+	}
+	cr_assert_not_null(child, "no report has the daemon's write");
+	cr_assert_not_null(parent);
+	cr_expect_str_eq(tl_json_str(parent, "end_reason"), "exit");
+	EXPECT_NUM(parent, "exit_status", 0);
+	EXPECT_NUM(child, "ppid", jnum(parent, "pid"));
+	cr_expect_eq(tl_glob(dir, "perfshim.*.shm", NULL)[0], NULL, "counter file left behind");
+	tl_rm_rf(dir);
+}
