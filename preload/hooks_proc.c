@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -51,6 +52,46 @@ HOOK(pid_t, _Fork, (void))
 {
 	ENSURE_REAL();
 	return fork_common(real__Fork);
+}
+
+/*
+ * daemon(): libc's forks and ends the parent with its internal _exit(),
+ * which no hook sees, so the parent's report would never be written.  The
+ * same steps (those of glibc's daemon()), through the hooks: the calls of
+ * fork, _exit, chdir, open, dup2 and close below resolve to the shim's own.
+ */
+HOOK(int, daemon, (int nochdir, int noclose))
+{
+	struct stat st;
+	pid_t pid;
+	int fd;
+
+	ENSURE_REAL();
+	if (!shim_on())
+		return real_daemon ? real_daemon(nochdir, noclose) : (errno = ENOSYS, -1);
+	if ((pid = fork()) < 0)
+		return -1;
+	if (pid > 0)
+		_exit(0);
+	if (setsid() < 0)
+		return -1;
+	if (!nochdir)
+		chdir("/");
+	if (noclose)
+		return 0;
+	if ((fd = open("/dev/null", O_RDWR)) < 0)
+		return -1;
+	if (fstat(fd, &st) < 0 || !S_ISCHR(st.st_mode) || st.st_rdev != makedev(1, 3)) {
+		close(fd);
+		errno = ENODEV;
+		return -1;
+	}
+	dup2(fd, STDIN_FILENO);
+	dup2(fd, STDOUT_FILENO);
+	dup2(fd, STDERR_FILENO);
+	if (fd > 2)
+		close(fd);
+	return 0;
 }
 
 /* Called by vfork.S when the vfork syscall fails in the parent. */

@@ -182,6 +182,7 @@
 	X(void, rewind, (FILE *))                                                                  \
 	X(pid_t, fork, (void))                                                                     \
 	X(pid_t, _Fork, (void))                                                                    \
+	X(int, daemon, (int, int))                                                                 \
 	X(int, execve, (const char *, char *const[], char *const[]))                               \
 	X(int, execv, (const char *, char *const[]))                                               \
 	X(int, execvp, (const char *, char *const[]))                                              \
