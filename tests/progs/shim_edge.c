@@ -38,6 +38,8 @@
  *   shim_edge sigset             sigset(SIGTERM, handler) and sigignore(SIGUSR1), printing
  *                                what they returned and what sigaction() reads back
  *   shim_edge sigkill            writes 7 bytes to /dev/null, then SIGKILLs itself
+ *   shim_edge holding N hold|none  N threads, all alive at the exit: each mallocs and frees
+ *                                16 bytes, then holds a block of 1000 (hold) or nothing
  *   shim_edge symlink DIR        with the symlink DIR/link -> real/sub, writes 4 bytes to
  *                                DIR/link/f1 and 2 bytes to DIR/link/../f2 (DIR/real/f2)
  */
@@ -423,6 +425,41 @@ static void peak_mode(int n)
 	fflush(stdout);
 }
 
+static int holding_blocks;
+
+static void *holding_thread(void *arg)
+{
+	(void)arg;
+	free(malloc(16));
+	if (holding_blocks)
+		malloc(1000);
+	pthread_mutex_lock(&peak_lock);
+	peak_holding++;
+	pthread_cond_broadcast(&peak_cond);
+	pthread_mutex_unlock(&peak_lock);
+	pause();
+	return NULL;
+}
+
+static void holding_mode(int n, const char *what)
+{
+	pthread_attr_t attr;
+
+	holding_blocks = !strcmp(what, "hold");
+	pthread_attr_init(&attr);
+	pthread_attr_setstacksize(&attr, 64 * 1024);
+	for (int k = 1; k <= n; k++) {
+		pthread_t t;
+
+		if (pthread_create(&t, &attr, holding_thread, NULL))
+			die("pthread_create");
+	}
+	pthread_mutex_lock(&peak_lock);
+	while (peak_holding < n)
+		pthread_cond_wait(&peak_cond, &peak_lock);
+	pthread_mutex_unlock(&peak_lock);
+}
+
 static void write_file(const char *dir, const char *name, const char *data)
 {
 	char path[4096];
@@ -493,6 +530,8 @@ int main(int argc, char **argv)
 		reconnect_mode();
 	else if (!strcmp(mode, "wildcard"))
 		wildcard_mode();
+	else if (!strcmp(mode, "holding") && argc == 4)
+		holding_mode(atoi(argv[2]), argv[3]);
 	else if (!strcmp(mode, "peak") && argc == 3)
 		peak_mode(atoi(argv[2]));
 	else if (!strcmp(mode, "exit") && argc == 3)

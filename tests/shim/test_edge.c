@@ -453,3 +453,14 @@ Test(edge, daemon_writes_the_parents_report_and_the_daemons)
 	cr_expect_eq(tl_glob(dir, "perfshim.*.shm", NULL)[0], NULL, "counter file left behind");
 	tl_rm_rf(dir);
 }
+
+Test(edge, live_bytes_at_the_end_include_what_running_threads_hold)
+{
+	/* 8 threads still alive at the exit, each holding a 1000-byte block, or nothing. */
+	cJSON *none = edge_report((const char *[]){"holding", "8", "none", NULL}, NULL);
+	cJSON *hold = edge_report((const char *[]){"holding", "8", "hold", NULL}, NULL);
+
+	EXPECT_NUM(hold, "heap.allocs", jnum(none, "heap.allocs") + 8);
+	/* glibc: malloc(1000) is a 1008-byte chunk, 1000 usable bytes. */
+	EXPECT_NUM(hold, "heap.live_bytes", jnum(none, "heap.live_bytes") + 8 * 1000);
+}
