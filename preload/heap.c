@@ -43,7 +43,31 @@ static void set_bias(struct shm_header *h, uint64_t bias)
 	}
 	shim_tls.heap_bias = bias;
 	shim_tls.heap_span = bias ? 2 * bias - 1 : 0;
-	shim_tls.heap_biased = bias;
+	if (shim_tls.slot && shim_tls.heap_acc == &shim_tls.slot->heap_biased)
+		shim_tls.slot->heap_bias = bias;
+	*shim_tls.heap_acc = bias;
+}
+
+/*
+ * The thread's unfolded change moves to its own slot s, where the report
+ * adds it to the live bytes (threads still running at the end hold some).
+ */
+void shim_heap_attach(struct shm_thread *s)
+{
+	s->heap_bias = shim_tls.heap_bias;
+	s->heap_biased = shim_tls.heap_acc ? *shim_tls.heap_acc : shim_tls.heap_bias;
+	shim_tls.heap_acc = &s->heap_biased;
+}
+
+/* ... and back to TLS, before the slot is given up (or shared). */
+void shim_heap_detach(void)
+{
+	uint64_t *acc = shim_tls.heap_acc;
+
+	shim_tls.own_biased = acc ? *acc : shim_tls.heap_bias;
+	shim_tls.heap_acc = &shim_tls.own_biased;
+	if (shim_tls.slot && acc == &shim_tls.slot->heap_biased)
+		shim_tls.slot->heap_biased = shim_tls.slot->heap_bias = 0;
 }
 
 void shim_heap_fold(int64_t v)
@@ -81,7 +105,7 @@ void shim_heap_release(void)
 
 int64_t shim_heap_pending_bytes(void)
 {
-	return (int64_t)(shim_tls.heap_biased - shim_tls.heap_bias);
+	return shim_tls.heap_acc ? (int64_t)(*shim_tls.heap_acc - shim_tls.heap_bias) : 0;
 }
 
 void shim_heap_flush(void)

@@ -44,10 +44,11 @@ static inline unsigned shim_bucket(size_t size)
  */
 static inline void shim_heap_pending(int64_t d)
 {
-	uint64_t v = shim_tls.heap_biased + (uint64_t)d;
+	uint64_t *acc = shim_tls.heap_acc; /* set when the slot was claimed */
+	uint64_t v = *acc + (uint64_t)d;
 
 	if (likely(v - 1 < shim_tls.heap_span))
-		shim_tls.heap_biased = v;
+		*acc = v;
 	else
 		shim_heap_fold((int64_t)(v - shim_tls.heap_bias));
 }

@@ -47,9 +47,14 @@ struct shim_tls {
 	uint64_t vfork_disowned;
 	struct shm_thread *slot;
 	unsigned slot_idx;
-	/* Usable bytes not yet folded into the global live count, plus heap_bias
-	 * (heap.h); heap_span is 2 * heap_bias - 1.  All 0 until the first fold. */
-	uint64_t heap_biased, heap_bias, heap_span;
+	/*
+	 * Usable bytes not yet folded into the global live count, plus
+	 * heap_bias (heap.h), kept in *heap_acc: the heap_biased of the
+	 * thread's own slot, where the report sees it, else own_biased.
+	 * heap_span is 2 * heap_bias - 1.  All 0 until the first fold.
+	 */
+	uint64_t *heap_acc;
+	uint64_t own_biased, heap_bias, heap_span;
 	int64_t sample_left;  /* bytes until the next sampled allocation */
 	uint64_t rng;
 	unsigned span_depth;
@@ -165,6 +170,8 @@ void shim_file_flush_pending(struct shm_thread *s);
 /* heap.c, heap.h */
 void shim_heap_flush(void);
 void shim_heap_release(void);
+void shim_heap_attach(struct shm_thread *s);
+void shim_heap_detach(void);
 int64_t shim_heap_pending_bytes(void);
 void shim_heap_init(void);
 

@@ -78,6 +78,8 @@ struct shm_thread {
 	struct file_pending fpend;
 	uint64_t poll_calls, poll_blocked;
 	uint64_t heap_frees, heap_reallocs, heap_bytes; /* allocations: the sum of hist[] */
+	/* The owner's heap change not folded into heap_live yet, plus heap_bias (heap.c). */
+	uint64_t heap_biased, heap_bias;
 	uint64_t hist[SHM_HIST_BUCKETS];
 	uint64_t lock_contended, lock_wait;
 	uint64_t dns_lookups, dns_failures, dns_blocked;

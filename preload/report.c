@@ -388,7 +388,16 @@ static void w_heap(struct jsonw *w, struct shm_header *h, const struct totals *t
 	uint16_t top[REPORT_MAX_HSITES];
 	int ntop = 0;
 	int64_t live = h->heap_live, peak = h->heap_peak;
+	uint32_t idx[SHM_MAX_THREADS];
+	int nslots = slots(h, idx);
 
+	/* What threads that are still running have not folded in yet. */
+	for (int i = 0; i < nslots; i++) {
+		const struct shm_thread *th = &shm_threads(h)[idx[i]];
+
+		if (th->state == 1)
+			live += (int64_t)(th->heap_biased - th->heap_bias);
+	}
 	jsonw_obj_begin(w, "heap");
 	jsonw_u64(w, "allocs", t->allocs);
 	jsonw_u64(w, "frees", t->frees);

@@ -227,6 +227,7 @@ struct shm_thread *shim_slot_claim(void)
 			}
 			shim_tls.slot = &t[i];
 			shim_tls.slot_idx = i;
+			shim_heap_attach(&t[i]);
 			__atomic_fetch_add(&h->threads_seen, 1, __ATOMIC_RELAXED);
 			__atomic_fetch_add(&h->nthreads_live, 1, __ATOMIC_RELAXED);
 			if (slot_key_ok)
@@ -236,6 +237,7 @@ struct shm_thread *shim_slot_claim(void)
 		__atomic_fetch_add(&h->threads_seen, 1, __ATOMIC_RELAXED);
 		__atomic_fetch_add(&h->threads_shared, 1, __ATOMIC_RELAXED);
 	}
+	shim_heap_detach();
 	shim_tls.slot = &t[SHM_MAX_THREADS - 1];
 	shim_tls.slot_idx = SHM_MAX_THREADS - 1;
 	/* A sharing thread too must fold its pending heap bytes when it exits. */
@@ -253,6 +255,7 @@ void shim_slot_release(void)
 		return;
 	ENTER();
 	shim_heap_flush();
+	shim_heap_detach();
 	shim_file_flush_pending(s);
 	if (s->state == 1) {
 		unsigned idx = shim_tls.slot_idx;
@@ -278,7 +281,12 @@ void shim_after_fork_child(void)
 	if (!old || (pid_t)syscall(SYS_getpid) == shim_pid)
 		return;
 	live = __atomic_load_n(&old->heap_live, __ATOMIC_RELAXED) + shim_heap_pending_bytes();
-	shim_tls.heap_biased = shim_tls.heap_bias;
+	/*
+	 * Counted in live: the thread goes on with nothing unfolded, off the
+	 * old slot (not cleared: that mapping is still the parent's).
+	 */
+	shim_tls.own_biased = shim_tls.heap_bias;
+	shim_tls.heap_acc = &shim_tls.own_biased;
 	shim_tls.slot = NULL;
 	shim_tls.dead = 0;
 	shim_pid = (pid_t)syscall(SYS_getpid);
