@@ -40,12 +40,16 @@
  *   shim_edge sigkill            writes 7 bytes to /dev/null, then SIGKILLs itself
  *   shim_edge holding N hold|none  N threads, all alive at the exit: each mallocs and frees
  *                                16 bytes, then holds a block of 1000 (hold) or nothing
+ *   shim_edge norename           makes renameat2() fail with EINVAL (a seccomp filter), as it
+ *                                does on NFS, CIFS or 9p, then exits 0
  *   shim_edge symlink DIR        with the symlink DIR/link -> real/sub, writes 4 bytes to
  *                                DIR/link/f1 and 2 bytes to DIR/link/../f2 (DIR/real/f2)
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <fcntl.h>
 #include <malloc.h>
 #include <netinet/in.h>
@@ -56,8 +60,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -460,6 +466,24 @@ static void holding_mode(int n, const char *what)
 	pthread_mutex_unlock(&peak_lock);
 }
 
+/* Filesystems without RENAME_NOREPLACE answer renameat2() with EINVAL; so does this filter. */
+static void norename_mode(void)
+{
+	struct sock_filter f[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_renameat2, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EINVAL),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct sock_fprog prog = {sizeof(f) / sizeof(f[0]), f};
+
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) || prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog))
+		die("seccomp");
+	if (syscall(SYS_renameat2, AT_FDCWD, "/nonexistent/a", AT_FDCWD, "/nonexistent/b", 0) == 0 ||
+	    errno != EINVAL)
+		die("the filter");
+}
+
 static void write_file(const char *dir, const char *name, const char *data)
 {
 	char path[4096];
@@ -532,6 +556,8 @@ int main(int argc, char **argv)
 		wildcard_mode();
 	else if (!strcmp(mode, "holding") && argc == 4)
 		holding_mode(atoi(argv[2]), argv[3]);
+	else if (!strcmp(mode, "norename"))
+		norename_mode();
 	else if (!strcmp(mode, "peak") && argc == 3)
 		peak_mode(atoi(argv[2]));
 	else if (!strcmp(mode, "exit") && argc == 3)

@@ -464,3 +464,17 @@ Test(edge, live_bytes_at_the_end_include_what_running_threads_hold)
 	/* glibc: malloc(1000) is a 1008-byte chunk, 1000 usable bytes. */
 	EXPECT_NUM(hold, "heap.live_bytes", jnum(none, "heap.live_bytes") + 8 * 1000);
 }
+
+Test(edge, the_report_is_written_where_rename_cannot_refuse_to_replace)
+{
+	char *dir = tl_tmpdir("edge");
+	struct tl_result r = edge(dir, (const char *[]){"norename", NULL}, NULL);
+	int n;
+
+	cr_assert(r.exited && r.code == 0, "%s: %s", tl_status_str(&r), r.err);
+	tl_glob(dir, "perfshim.*.json", &n);
+	cr_expect_eq(n, 1, "%d reports", n);
+	tl_glob(dir, "*", &n);
+	cr_expect_eq(n, 1, "%d files in %s, expected the report only", n, dir);
+	tl_rm_rf(dir);
+}
