@@ -4,7 +4,10 @@
  */
 #include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "compiler.h"
 #include "report.h"
@@ -641,5 +644,17 @@ int report_check_header(const struct shm_header *h, uint64_t size)
 	    tmp.off_modules != h->off_modules || tmp.off_spans != h->off_spans ||
 	    tmp.off_order != h->off_order)
 		return -EPROTO;
+	return 0;
+}
+
+int report_rename_noreplace(int fromdfd, const char *from, int todfd, const char *to)
+{
+	if (syscall(SYS_renameat2, fromdfd, from, todfd, to, 1 /* RENAME_NOREPLACE */) == 0)
+		return 0;
+	if (errno != EINVAL && errno != ENOSYS)
+		return -errno;
+	if (syscall(SYS_linkat, fromdfd, from, todfd, to, 0) < 0)
+		return -errno;
+	syscall(SYS_unlinkat, fromdfd, from, 0);
 	return 0;
 }

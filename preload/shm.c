@@ -433,8 +433,8 @@ int shim_finish(int reason, int status, int sig, const char *exec_target)
 	sink.fd = fd;
 	ret = report_write(h, &e, report_buf, sizeof(report_buf), fd_sink, &sink);
 	shim_close(fd);
-	if (ret == 0 && syscall(SYS_renameat2, AT_FDCWD, tmp, AT_FDCWD, json_path, 1 /* RENAME_NOREPLACE */) < 0)
-		ret = -errno;
+	if (ret == 0)
+		ret = report_rename_noreplace(AT_FDCWD, tmp, AT_FDCWD, json_path);
 	if (ret < 0) {
 		syscall(SYS_unlinkat, AT_FDCWD, tmp, 0);
 		goto out;

@@ -157,7 +157,8 @@ static int recover_one(int dfd, const char *dir, const char *name)
 		unlinkat(dfd, tmp, 0);
 		goto out;
 	}
-	if (renameat2(dfd, tmp, dfd, json, RENAME_NOREPLACE) < 0) {
+	if ((rc = report_rename_noreplace(dfd, tmp, dfd, json)) < 0) {
+		errno = -rc;
 		perror_msg("recover: %s/%s", dir, json);
 		unlinkat(dfd, tmp, 0);
 		goto out;
