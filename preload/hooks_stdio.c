@@ -229,6 +229,8 @@ static ssize_t line_bytes(FILE *f, const char *s, char *ptr0, char *end0)
 {
 	ssize_t len = (ssize_t)strlen(s), moved;
 
+	if (!f)
+		return len;
 	if (f->_IO_read_end == end0 && f->_IO_read_ptr >= ptr0)
 		moved = f->_IO_read_ptr - ptr0;
 	else
@@ -242,8 +244,8 @@ static ssize_t line_bytes(FILE *f, const char *s, char *ptr0, char *end0)
 		char *r, *ptr0, *end0;                                                             \
 		uint64_t t0;                                                                       \
 		STDIO_PASS(f, real_##name(s, n, f));                                                  \
-		ptr0 = f->_IO_read_ptr;                                                            \
-		end0 = f->_IO_read_end;                                                            \
+		ptr0 = f ? f->_IO_read_ptr : NULL; /* (NULL: libc's crash, not ours) */            \
+		end0 = f ? f->_IO_read_end : NULL;                                                 \
 		t0 = now_tick();                                                                   \
 		r = real_##name(s, n, f);                                                          \
 		STDIO_DONE(f, rd(f, s, r ? line_bytes(f, s, ptr0, end0) : 0, t0, t1_));             \
@@ -258,8 +260,8 @@ FGETS_HOOK(fgets_unlocked)
 		char *r, *ptr0, *end0;                                                             \
 		uint64_t t0;                                                                       \
 		STDIO_PASS(f, real_##name(s, bl, n, f));                                              \
-		ptr0 = f->_IO_read_ptr;                                                            \
-		end0 = f->_IO_read_end;                                                            \
+		ptr0 = f ? f->_IO_read_ptr : NULL; /* (NULL: libc's crash, not ours) */            \
+		end0 = f ? f->_IO_read_end : NULL;                                                 \
 		t0 = now_tick();                                                                   \
 		r = real_##name(s, bl, n, f);                                                      \
 		STDIO_DONE(f, rd(f, s, r ? line_bytes(f, s, ptr0, end0) : 0, t0, t1_));             \
