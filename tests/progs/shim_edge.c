@@ -37,6 +37,9 @@
  *                                FILE, and reads them back with fgets()
  *   shim_edge sigset             sigset(SIGTERM, handler) and sigignore(SIGUSR1), printing
  *                                what they returned and what sigaction() reads back
+ *   shim_edge longjmp N          opens and closes /dev/null in a loop that a 50 us timer's
+ *                                SIGALRM handler leaves with siglongjmp(), N times; then
+ *                                writes 1 byte to /dev/null 100 times
  *   shim_edge sigkill            writes 7 bytes to /dev/null, then SIGKILLs itself
  *   shim_edge holding N hold|none  N threads, all alive at the exit: each mallocs and frees
  *                                16 bytes, then holds a block of 1000 (hold) or nothing
@@ -56,6 +59,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <pty.h>
+#include <setjmp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -64,6 +68,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -187,6 +192,35 @@ static void sigset_mode(void)
 	printf("SIGUSR1 is %s\n", disposition(sa.sa_handler));
 }
 #pragma GCC diagnostic pop
+
+static sigjmp_buf jump_env;
+static volatile int jumps;
+
+static void jump_handler(int sig)
+{
+	(void)sig;
+	jumps++;
+	siglongjmp(jump_env, 1);
+}
+
+static void longjmp_mode(int n)
+{
+	struct itimerval on = {{0, 50}, {0, 50}}, off = {{0, 0}, {0, 0}};
+	struct sigaction sa;
+	int fd;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = jump_handler;
+	if (sigaction(SIGALRM, &sa, NULL) || setitimer(ITIMER_REAL, &on, NULL))
+		die("setitimer");
+	sigsetjmp(jump_env, 1);
+	while (jumps < n)
+		close(open("/dev/null", O_WRONLY));
+	setitimer(ITIMER_REAL, &off, NULL);
+	fd = open("/dev/null", O_WRONLY);
+	for (int i = 0; i < 100; i++)
+		write(fd, "x", 1);
+}
 
 static void print_status(const char *who, int st)
 {
@@ -577,6 +611,8 @@ int main(int argc, char **argv)
 		fclose(f);
 	} else if (!strcmp(mode, "sigset")) {
 		sigset_mode();
+	} else if (!strcmp(mode, "longjmp") && argc == 3) {
+		longjmp_mode(atoi(argv[2]));
 	} else if (!strcmp(mode, "sigkill")) {
 		int fd = open("/dev/null", O_WRONLY);
 

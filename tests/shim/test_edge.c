@@ -478,3 +478,12 @@ Test(edge, the_report_is_written_where_rename_cannot_refuse_to_replace)
 	cr_expect_eq(n, 1, "%d files in %s, expected the report only", n, dir);
 	tl_rm_rf(dir);
 }
+
+Test(edge, leaving_signal_handlers_with_longjmp_does_not_stop_the_counting)
+{
+	/* Some of the 500 signals arrive while a hook is recording the open() or close(). */
+	cJSON *rep = edge_report((const char *[]){"longjmp", "500", NULL}, NULL);
+
+	EXPECT_NUM(rep, "io.by_kind.other.write_calls", 100);
+	EXPECT_NUM(rep, "io.by_kind.other.write_bytes", 100);
+}
