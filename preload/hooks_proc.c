@@ -94,6 +94,41 @@ HOOK(int, daemon, (int nochdir, int noclose))
 	return 0;
 }
 
+/*
+ * A program may leave a signal handler with longjmp().  If the signal
+ * interrupted a hook while it recorded what its call did, the jump
+ * discards the hook's frames with the thread still marked busy, and from
+ * then on nothing the thread does would be counted.  The jump's target
+ * stack pointer, in the jmp_buf (mangled with the pointer guard, as glibc
+ * does on x86_64: xor %fs:0x30, rol 17), says whether the jump lands above
+ * the outermost frame of the shim; then the mark goes.
+ */
+static void jump_from(const struct __jmp_buf_tag *env)
+{
+	uint64_t sp, guard;
+
+	if (!shim_tls.busy || shim_tls.vfork_child || !env)
+		return;
+	sp = (uint64_t)env->__jmpbuf[6]; /* JB_RSP */
+	__asm__("mov %%fs:0x30, %0" : "=r"(guard));
+	sp = ((sp >> 17) | (sp << 47)) ^ guard;
+	if (sp > shim_tls.busy_sp)
+		shim_tls.busy = 0;
+}
+
+#define LONGJMP_HOOK(name)                                                                         \
+	HOOK(void, name, (struct __jmp_buf_tag * env, int val))                                    \
+	{                                                                                          \
+		ENSURE_REAL();                                                                     \
+		jump_from(env);                                                                    \
+		real_##name(env, val);                                                             \
+		__builtin_unreachable();                                                           \
+	}
+LONGJMP_HOOK(longjmp)
+LONGJMP_HOOK(_longjmp)
+LONGJMP_HOOK(siglongjmp)
+LONGJMP_HOOK(__longjmp_chk)
+
 /* Called by vfork.S when the vfork syscall fails in the parent. */
 long shim_vfork_fail(long err);
 long shim_vfork_fail(long err)

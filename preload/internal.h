@@ -45,6 +45,7 @@ struct shim_tls {
 	/* Signals (bit sig - 1) a vfork child took over from the shim: its
 	 * dispositions are its own, owned[] is its parent's. */
 	uint64_t vfork_disowned;
+	uintptr_t busy_sp; /* stack pointer when busy last went from 0 to 1 */
 	struct shm_thread *slot;
 	unsigned slot_idx;
 	/*
@@ -112,8 +113,25 @@ static inline void atomic_add(uint64_t *field, uint64_t v)
 	__atomic_fetch_add(field, v, __ATOMIC_RELAXED);
 }
 
-#define ENTER() (shim_tls.busy++)
-#define LEAVE() (shim_tls.busy--)
+/*
+ * Marks the thread inside the shim, and back.  The stack pointer at the
+ * outermost mark tells a longjmp() out of a signal handler whether it
+ * leaves the shim's frames behind (hooks_proc.c).
+ */
+static inline void shim_enter(void)
+{
+	if (!shim_tls.busy++)
+		__asm__ volatile("mov %%rsp, %0" : "=r"(shim_tls.busy_sp));
+}
+
+static inline void shim_leave(void)
+{
+	if (likely(shim_tls.busy > 0))
+		shim_tls.busy--;
+}
+
+#define ENTER() shim_enter()
+#define LEAVE() shim_leave()
 
 /* shm.c */
 int shim_shm_create(pid_t pid, pid_t ppid, struct shm_header *parent);

@@ -187,7 +187,7 @@ int shim_init(void)
 	if (!__atomic_compare_exchange_n(&shim_state, &expected, SHIM_INITING, 0, __ATOMIC_ACQ_REL,
 					 __ATOMIC_ACQUIRE))
 		return __atomic_load_n(&shim_state, __ATOMIC_ACQUIRE) == SHIM_ACTIVE;
-	shim_tls.busy++;
+	ENTER();
 	ENSURE_REAL();
 	if (env_read(&env) < 0 || !env.out[0] || out_dir(env.out, shim_dir, sizeof(shim_dir)) < 0) {
 		ret = SHIM_OFF;
@@ -204,7 +204,7 @@ int shim_init(void)
 	shim_shm->heap_sample_interval = parse_u64(env.heap_sample, 524288);
 	ret = SHIM_ACTIVE;
 out:
-	shim_tls.busy--;
+	LEAVE();
 	__atomic_store_n(&shim_state, ret, __ATOMIC_RELEASE);
 	errno = saved;
 	return ret == SHIM_ACTIVE;
@@ -217,10 +217,10 @@ static void on_exit_handler(int status, void *arg)
 	    (pid_t)syscall(SYS_getpid) != shim_pid)
 		return;
 	/* stdio's final flush, now rather than a moment later (see the top). */
-	shim_tls.busy++;
+	ENTER();
 	shim_stdio_sweep();
 	real_fflush(NULL);
-	shim_tls.busy--;
+	LEAVE();
 	shim_finish(END_EXIT, status, 0, NULL);
 }
 
@@ -231,9 +231,9 @@ static void on_exit_handler(int status, void *arg)
  */
 static void atfork_child(void)
 {
-	shim_tls.busy++;
+	ENTER();
 	shim_after_fork_child();
-	shim_tls.busy--;
+	LEAVE();
 }
 
 __attribute__((constructor)) static void shim_ctor(void)

@@ -15,6 +15,7 @@
 #include <netdb.h>
 #include <poll.h>
 #include <pthread.h>
+#include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -198,6 +199,10 @@
 	X(sighandler_t, bsd_signal, (int, sighandler_t))                                           \
 	X(sighandler_t, sigset, (int, sighandler_t))                                               \
 	X(int, sigignore, (int))                                                                   \
+	X(void, longjmp, (struct __jmp_buf_tag *, int))                                            \
+	X(void, _longjmp, (struct __jmp_buf_tag *, int))                                           \
+	X(void, siglongjmp, (struct __jmp_buf_tag *, int))                                         \
+	X(void, __longjmp_chk, (struct __jmp_buf_tag *, int))                                      \
 	X(int, pthread_mutex_lock, (pthread_mutex_t *))                                            \
 	X(int, pthread_mutex_trylock, (pthread_mutex_t *))                                         \
 	X(int, pthread_rwlock_rdlock, (pthread_rwlock_t *))                                        \
