@@ -119,6 +119,20 @@ void shim_cwd_changed(void)
 		cwd[0] = 0;
 }
 
+/*
+ * Waits for an entry another thread is writing (used 1) to be ready (2).
+ * Not forever: its writer may never finish (a signal handler that
+ * interrupted it left with longjmp), and then the entry is skipped.
+ */
+static uint32_t wait_written(uint32_t *used, uint32_t v)
+{
+	for (uint32_t spin = 0; v == 1 && spin < (1u << 20); spin++) {
+		__builtin_ia32_pause();
+		v = __atomic_load_n(used, __ATOMIC_ACQUIRE);
+	}
+	return v;
+}
+
 uint32_t shim_file_index(const char *abspath)
 {
 	struct shm_file *t = shm_files(shim_shm);
@@ -151,9 +165,8 @@ uint32_t shim_file_index(const char *abspath)
 			shm_order_add(&shim_shm->nfiles, shm_order(shim_shm)->files, SHM_MAX_FILES, i);
 			return i + 1;
 		}
-		while (used == 1)
-			used = __atomic_load_n(&t[i].used, __ATOMIC_ACQUIRE);
-		if (t[i].hash == h && !strcmp(t[i].path, key))
+		used = wait_written(&t[i].used, used);
+		if (used == 2 && t[i].hash == h && !strcmp(t[i].path, key))
 			return i + 1;
 	}
 	__atomic_fetch_add(&shim_shm->files_dropped, 1, __ATOMIC_RELAXED);
@@ -190,9 +203,8 @@ uint32_t shim_peer_index(const char *addr, int transport, int role, int pclass)
 			shm_order_add(&shim_shm->npeers, shm_order(shim_shm)->peers, SHM_MAX_PEERS, i);
 			return i + 1;
 		}
-		while (used == 1)
-			used = __atomic_load_n(&t[i].used, __ATOMIC_ACQUIRE);
-		if (t[i].hash == h && t[i].role == role && t[i].transport == transport &&
+		used = wait_written(&t[i].used, used);
+		if (used == 2 && t[i].hash == h && t[i].role == role && t[i].transport == transport &&
 		    !strcmp(t[i].addr, addr))
 			return i + 1;
 	}
