@@ -40,6 +40,8 @@
  *   shim_edge longjmp N          opens and closes /dev/null in a loop that a 50 us timer's
  *                                SIGALRM handler leaves with siglongjmp(), N times; then
  *                                writes 1 byte to /dev/null 100 times
+ *   shim_edge efault             I/O calls given bad pointers (iovec, msghdr, mmsghdr,
+ *                                sockaddr) that fail with EFAULT; prints their results
  *   shim_edge sigkill            writes 7 bytes to /dev/null, then SIGKILLs itself
  *   shim_edge holding N hold|none  N threads, all alive at the exit: each mallocs and frees
  *                                16 bytes, then holds a block of 1000 (hold) or nothing
@@ -51,9 +53,9 @@
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
-#include <fcntl.h>
 #include <malloc.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -61,6 +63,7 @@
 #include <pty.h>
 #include <setjmp.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,6 +72,8 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
+#include <sys/uio.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -220,6 +225,40 @@ static void longjmp_mode(int n)
 	fd = open("/dev/null", O_WRONLY);
 	for (int i = 0; i < 100; i++)
 		write(fd, "x", 1);
+}
+
+/* Pointers the kernel rejects with EFAULT: the program gets an error, not a crash. */
+static void efault_mode(void)
+{
+	static volatile uintptr_t bad = 8; /* opaque to the compiler's checks */
+	struct iovec *bad_iov = (struct iovec *)bad;
+	struct sockaddr_un un = {AF_UNIX, "x"};
+	struct msghdr m;
+	int fd = open("/dev/null", O_WRONLY), sv[2], s = socket(AF_INET, SOCK_STREAM, 0);
+
+	if (fd < 0 || s < 0 || socketpair(AF_UNIX, SOCK_DGRAM, 0, sv))
+		die("setup");
+	memset(&m, 0, sizeof(m));
+	m.msg_name = &un;
+	m.msg_namelen = sizeof(un);
+	m.msg_iov = bad_iov;
+	m.msg_iovlen = 1;
+#define TRY(call)                                                                                  \
+	do {                                                                                       \
+		long r_;                                                                           \
+		errno = 0;                                                                         \
+		r_ = (long)(call);                                                                 \
+		printf("%s = %ld errno %d\n", #call, r_, errno);                                   \
+	} while (0)
+	TRY(writev(fd, bad_iov, 1));
+	TRY(readv(sv[0], bad_iov, 1));
+	TRY(sendmsg(sv[0], &m, 0));
+	TRY(recvmsg(sv[0], (struct msghdr *)bad, MSG_DONTWAIT));
+	TRY(sendmmsg(sv[0], (struct mmsghdr *)bad, 1, 0));
+	TRY(recvmmsg(sv[0], (struct mmsghdr *)bad, 1, MSG_DONTWAIT, NULL));
+	TRY(sendto(sv[0], "x", 1, 0, (struct sockaddr *)bad, sizeof(un)));
+	TRY(connect(s, (struct sockaddr *)bad, sizeof(struct sockaddr_in)));
+#undef TRY
 }
 
 static void print_status(const char *who, int st)
@@ -613,6 +652,8 @@ int main(int argc, char **argv)
 		sigset_mode();
 	} else if (!strcmp(mode, "longjmp") && argc == 3) {
 		longjmp_mode(atoi(argv[2]));
+	} else if (!strcmp(mode, "efault")) {
+		efault_mode();
 	} else if (!strcmp(mode, "sigkill")) {
 		int fd = open("/dev/null", O_WRONLY);
 

@@ -487,3 +487,15 @@ Test(edge, leaving_signal_handlers_with_longjmp_does_not_stop_the_counting)
 	EXPECT_NUM(rep, "io.by_kind.other.write_calls", 100);
 	EXPECT_NUM(rep, "io.by_kind.other.write_bytes", 100);
 }
+
+Test(edge, calls_that_fail_with_efault_fail_the_same_under_the_shim)
+{
+	char *dir = tl_tmpdir("edge");
+	const char *args[] = {"efault", NULL};
+	struct tl_result b = edge_bare(args), r = edge(dir, args, NULL);
+
+	cr_assert(b.exited && b.code == 0, "bare: %s", tl_status_str(&b));
+	cr_expect(r.exited && r.code == 0, "%s (bare: exit 0)", tl_status_str(&r));
+	cr_expect_str_eq(r.out, b.out);
+	tl_rm_rf(dir);
+}
