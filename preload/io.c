@@ -270,10 +270,15 @@ void shim_io_write(int fd, const void *buf, size_t buflen, ssize_t r, uint64_t t
 	io_event(fd, 0, buf, buflen, r, t0, t1, stdio);
 }
 
+/*
+ * The program's iovec is read only after a call that succeeded: a failed
+ * one may have been refused it (EFAULT), and reading it would crash the
+ * program instead.  The same holds for every pointer below.
+ */
 void shim_io_readv(int fd, const struct iovec *iov, int n, ssize_t r, uint64_t t0, uint64_t t1)
 {
-	const void *b = n > 0 && iov ? iov[0].iov_base : NULL;
-	size_t l = n > 0 && iov ? iov[0].iov_len : 0;
+	const void *b = r >= 0 && n > 0 && iov ? iov[0].iov_base : NULL;
+	size_t l = r >= 0 && n > 0 && iov ? iov[0].iov_len : 0;
 
 	if (r >= 0 && (size_t)r < l)
 		l = (size_t)r;
@@ -282,8 +287,8 @@ void shim_io_readv(int fd, const struct iovec *iov, int n, ssize_t r, uint64_t t
 
 void shim_io_writev(int fd, const struct iovec *iov, int n, ssize_t r, uint64_t t0, uint64_t t1)
 {
-	const void *b = n > 0 && iov ? iov[0].iov_base : NULL;
-	size_t l = n > 0 && iov ? iov[0].iov_len : 0;
+	const void *b = r >= 0 && n > 0 && iov ? iov[0].iov_base : NULL;
+	size_t l = r >= 0 && n > 0 && iov ? iov[0].iov_len : 0;
 
 	io_event(fd, 0, b, l, r, t0, t1, 0);
 }
@@ -310,7 +315,7 @@ void shim_io_sendto(int fd, const void *buf, size_t len, ssize_t r, const struct
 {
 	struct shm_fd *e;
 
-	if (to && tolen && (e = shim_fd_classified(fd)) && shim_kind_of(e) == IO_SOCKET)
+	if (r >= 0 && to && tolen && (e = shim_fd_classified(fd)) && shim_kind_of(e) == IO_SOCKET)
 		sendto_peer(e, to, tolen);
 	io_event(fd, 0, buf, len, r, t0, t1, 0);
 }
@@ -371,7 +376,7 @@ void shim_net_connect(int fd, const struct sockaddr *sa, socklen_t len, int ret,
 
 	if (!e || shim_kind_of(e) != IO_SOCKET)
 		return;
-	if (ret < 0 && (err == EALREADY || err == EISCONN || err == EINTR))
+	if (ret < 0 && (err == EALREADY || err == EISCONN || err == EINTR || err == EFAULT))
 		return;
 	/* connect() again on a pending non-blocking connect: 0 once it completed, not a new one. */
 	if (e->state & FDS_CONNECTING) {
