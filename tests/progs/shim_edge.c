@@ -33,6 +33,8 @@
  *                                thread k (1..N) holds a block of 30000/(k+1) - 16 bytes;
  *                                prints "held B", the usable bytes of those blocks
  *   shim_edge exit N|_exit N     exit(N) or _exit(N), N as given (-1, 259...)
+ *   shim_edge fflushall FILE     fputs 100 bytes to FILE, fflush(NULL), 150 putc_unlocked
+ *                                (inlined), fclose
  *   shim_edge fgetsnul FILE      writes 11 bytes, two lines with a NUL byte in each, to
  *                                FILE, and reads them back with fgets()
  *   shim_edge sigset             sigset(SIGTERM, handler) and sigignore(SIGUSR1), printing
@@ -637,7 +639,20 @@ int main(int argc, char **argv)
 		exit(atoi(argv[2]));
 	else if (!strcmp(mode, "_exit") && argc == 3)
 		_exit(atoi(argv[2]));
-	else if (!strcmp(mode, "fgetsnul") && argc == 3) {
+	else if (!strcmp(mode, "fflushall") && argc == 3) {
+		FILE *f = fopen(argv[2], "w");
+		char line[101];
+
+		if (!f)
+			die("fopen");
+		memset(line, 'x', 100);
+		line[100] = 0;
+		fputs(line, f);
+		fflush(NULL);
+		for (int i = 0; i < 150; i++)
+			putc_unlocked('y', f);
+		fclose(f);
+	} else if (!strcmp(mode, "fgetsnul") && argc == 3) {
 		FILE *f = fopen(argv[2], "w");
 		char line[64];
 

@@ -499,3 +499,16 @@ Test(edge, calls_that_fail_with_efault_fail_the_same_under_the_shim)
 	cr_expect_str_eq(r.out, b.out);
 	tl_rm_rf(dir);
 }
+
+Test(edge, inline_stdio_after_fflush_of_every_stream_is_counted)
+{
+	char *dir = tl_tmpdir("edge"), *file;
+	cJSON *rep;
+
+	cr_assert(asprintf(&file, "%s/f", dir) > 0);
+	rep = edge_report((const char *[]){"fflushall", file, NULL}, NULL);
+	/* fflush(NULL) empties the buffer behind the pointers the shim remembered. */
+	EXPECT_NUM(file_entry(rep, file), "write_bytes", 100 + 150);
+	EXPECT_NUM(rep, "io.reconcile.wchar_minus_write_bytes", 0);
+	tl_rm_rf(dir);
+}
