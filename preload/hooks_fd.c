@@ -237,9 +237,16 @@ HOOK(int, fcloseall, (void))
 	int r;
 
 	PASS_IF_OFF(real_fcloseall());
+	RECORD(shim_stdio_sweep());
 	r = real_fcloseall();
-	/* Which descriptors went is unknown: classify them all again on use. */
-	RECORD(shim_fd_close_range(0, SHM_MAX_FDS - 1));
+	/*
+	 * Which descriptors went is unknown: classify them all again on use.
+	 * (glibc's only flushes and unbuffers the streams: they stay usable.)
+	 */
+	RECORD({
+		shim_fd_close_range(0, SHM_MAX_FDS - 1);
+		shim_stdio_post_all();
+	});
 	return r;
 }
 

@@ -546,7 +546,16 @@ HOOK(int, fflush, (FILE *f))
 		shim_stdio_sweep();
 	LEAVE();
 	r = real_fflush(f);
-	STDIO_DONE(f, (void)0);
+	if (f) {
+		STDIO_DONE(f, (void)0);
+	} else {
+		int e = errno;
+
+		ENTER();
+		shim_stdio_post_all();
+		LEAVE();
+		errno = e;
+	}
 	return r;
 }
 

@@ -132,6 +132,17 @@ void shim_stdio_forget(FILE *f)
 		__atomic_store_n(&s->f, TOMB, __ATOMIC_RELEASE);
 }
 
+/* After a call that flushed every stream (fflush(NULL), fcloseall). */
+void shim_stdio_post_all(void)
+{
+	for (int i = 0; i < FTAB_SIZE; i++) {
+		FILE *f = __atomic_load_n(&ftab[i].f, __ATOMIC_ACQUIRE);
+
+		if (f && f != TOMB)
+			shim_stdio_post(f);
+	}
+}
+
 void shim_stdio_sweep(void)
 {
 	shim_stdio_pre(stdout);

@@ -13,5 +13,7 @@ void shim_stdio_post(FILE *f);
 void shim_stdio_forget(FILE *f);
 /* Counts what inline code left in every known buffer; at exit. */
 void shim_stdio_sweep(void);
+/* shim_stdio_post() of every known FILE, after a flush of them all. */
+void shim_stdio_post_all(void);
 
 #endif
