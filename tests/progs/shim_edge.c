@@ -35,6 +35,8 @@
  *   shim_edge exit N|_exit N     exit(N) or _exit(N), N as given (-1, 259...)
  *   shim_edge fflushall FILE     fputs 100 bytes to FILE, fflush(NULL), 150 putc_unlocked
  *                                (inlined), fclose
+ *   shim_edge freopen A B        50 putc_unlocked (inlined) to A, freopen B on the same FILE,
+ *                                70 putc_unlocked, fclose
  *   shim_edge fgetsnul FILE      writes 11 bytes, two lines with a NUL byte in each, to
  *                                FILE, and reads them back with fgets()
  *   shim_edge sigset             sigset(SIGTERM, handler) and sigignore(SIGUSR1), printing
@@ -651,6 +653,18 @@ int main(int argc, char **argv)
 		fflush(NULL);
 		for (int i = 0; i < 150; i++)
 			putc_unlocked('y', f);
+		fclose(f);
+	} else if (!strcmp(mode, "freopen") && argc == 4) {
+		FILE *f = fopen(argv[2], "w");
+
+		if (!f)
+			die("fopen");
+		for (int i = 0; i < 50; i++)
+			putc_unlocked('a', f);
+		if (!(f = freopen(argv[3], "w", f)))
+			die("freopen");
+		for (int i = 0; i < 70; i++)
+			putc_unlocked('b', f);
 		fclose(f);
 	} else if (!strcmp(mode, "fgetsnul") && argc == 3) {
 		FILE *f = fopen(argv[2], "w");

@@ -512,3 +512,18 @@ Test(edge, inline_stdio_after_fflush_of_every_stream_is_counted)
 	EXPECT_NUM(rep, "io.reconcile.wchar_minus_write_bytes", 0);
 	tl_rm_rf(dir);
 }
+
+Test(edge, inline_stdio_before_freopen_is_counted_for_the_old_file)
+{
+	char *dir = tl_tmpdir("edge"), *a, *b;
+	cJSON *rep;
+
+	cr_assert(asprintf(&a, "%s/a", dir) > 0);
+	cr_assert(asprintf(&b, "%s/b", dir) > 0);
+	rep = edge_report((const char *[]){"freopen", a, b, NULL}, NULL);
+	/* freopen() flushes what inline code put into the buffer, to a. */
+	EXPECT_NUM(file_entry(rep, a), "write_bytes", 50);
+	EXPECT_NUM(file_entry(rep, b), "write_bytes", 70);
+	EXPECT_NUM(rep, "io.reconcile.wchar_minus_write_bytes", 0);
+	tl_rm_rf(dir);
+}
