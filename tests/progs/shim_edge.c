@@ -16,6 +16,9 @@
  *                                parent prints its own SIGPIPE disposition
  *   shim_edge execenv PROG ARGS  execve PROG with an environment without LD_PRELOAD
  *   shim_edge chdirexec DIR PROG ARGS  chdir(DIR), then execv PROG (same environment)
+ *   shim_edge deepcwd DIR        chdir()s 25 directories of 200-byte names deep under DIR
+ *                                (a working directory longer than PATH_MAX), writes 5 bytes
+ *                                to leaf.txt there
  *   shim_edge daemon             daemon(1, 1); the daemon writes 3 bytes to /dev/null
  *   shim_edge forkpty            forkpty(); the child writes 3 bytes to /dev/null, _exits
  *   shim_edge sendmmsg           one sendmmsg of 2 datagrams (5 + 7 bytes) to 127.0.0.1:PORT,
@@ -614,6 +617,20 @@ int main(int argc, char **argv)
 			die("chdir");
 		execv(argv[3], argv + 3);
 		die("execv");
+	} else if (!strcmp(mode, "deepcwd") && argc == 3) {
+		char name[201];
+		int fd;
+
+		memset(name, 'd', 200);
+		name[200] = 0;
+		if (chdir(argv[2]))
+			die("chdir");
+		for (int i = 0; i < 25; i++)
+			if ((mkdir(name, 0700) && errno != EEXIST) || chdir(name))
+				die("deeper");
+		if ((fd = open("leaf.txt", O_WRONLY | O_CREAT, 0600)) < 0 || write(fd, "hello", 5) != 5)
+			die("leaf.txt");
+		close(fd);
 	} else if (!strcmp(mode, "daemon")) {
 		int fd;
 

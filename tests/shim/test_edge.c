@@ -527,3 +527,31 @@ Test(edge, inline_stdio_before_freopen_is_counted_for_the_old_file)
 	EXPECT_NUM(rep, "io.reconcile.wchar_minus_write_bytes", 0);
 	tl_rm_rf(dir);
 }
+
+Test(edge, a_file_under_a_working_directory_longer_than_path_max_is_not_misnamed)
+{
+	char *dir = tl_tmpdir("edge");
+	cJSON *rep = edge_report((const char *[]){"deepcwd", dir, NULL}, NULL), *f;
+	int found = 0;
+
+	/* getcwd(2) fails there: the shim cannot know the absolute name, but /leaf.txt is wrong. */
+	cJSON_ArrayForEach(f, tl_json_at(rep, "io.files"))
+	{
+		const char *p = tl_json_str(f, "path");
+		size_t n = strlen(p);
+
+		cr_expect_str_neq(p, "/leaf.txt");
+		if (n > 9 && !strcmp(p + n - 9, "/leaf.txt") && !strncmp(p, "...", 3)) {
+			found++;
+			EXPECT_NUM(f, "opens", 1);
+			EXPECT_NUM(f, "write_bytes", 5);
+		}
+	}
+	cr_expect_eq(found, 1, "no entry .../leaf.txt");
+	/* Too deep for nftw(): rm -rf walks it by descriptors. */
+	{
+		struct tl_result rm;
+
+		tl_run(&rm, (const char *[]){"rm", "-rf", dir, NULL}, NULL, NULL, NULL, 30);
+	}
+}
