@@ -106,6 +106,16 @@ static void make_abs(int dirfd, const char *path, char *out, size_t cap)
 				n = strlen(out);
 			}
 		}
+		if (out[0] != '/') {
+			/*
+			 * The directory has no name the kernel will give (longer
+			 * than PATH_MAX): keep the name relative, marked as cut
+			 * short, as shim_file_index() marks the tails it keeps.
+			 */
+			n = shim_strlcpy(out, ".../", cap);
+			shim_strlcpy(out + n, path, cap - n);
+			return;
+		}
 		if (n + 1 < cap)
 			out[n++] = '/';
 		shim_strlcpy(out + n, path, cap - n);
