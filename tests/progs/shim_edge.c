@@ -49,6 +49,8 @@
  *                                writes 1 byte to /dev/null 100 times
  *   shim_edge efault             I/O calls given bad pointers (iovec, msghdr, mmsghdr,
  *                                sockaddr) that fail with EFAULT; prints their results
+ *   shim_edge execfailkill       an execve() without the shim in its environment that fails,
+ *                                then 7 bytes to /dev/null, then SIGKILL
  *   shim_edge sigkill            writes 7 bytes to /dev/null, then SIGKILLs itself
  *   shim_edge holding N hold|none  N threads, all alive at the exit: each mallocs and frees
  *                                16 bytes, then holds a block of 1000 (hold) or nothing
@@ -700,6 +702,15 @@ int main(int argc, char **argv)
 		longjmp_mode(atoi(argv[2]));
 	} else if (!strcmp(mode, "efault")) {
 		efault_mode();
+	} else if (!strcmp(mode, "execfailkill")) {
+		char *env[] = {"PATH=/usr/bin:/bin", NULL}, *args[] = {"nothing", NULL};
+		int fd;
+
+		if (execve("/nonexistent/nothing", args, env) == 0 || errno != ENOENT)
+			die("execve");
+		fd = open("/dev/null", O_WRONLY);
+		write(fd, "7 bytes", 7);
+		kill(getpid(), SIGKILL);
 	} else if (!strcmp(mode, "sigkill")) {
 		int fd = open("/dev/null", O_WRONLY);
 

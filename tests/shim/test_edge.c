@@ -555,3 +555,25 @@ Test(edge, a_file_under_a_working_directory_longer_than_path_max_is_not_misnamed
 		tl_run(&rm, (const char *[]){"rm", "-rf", dir, NULL}, NULL, NULL, NULL, 30);
 	}
 }
+
+Test(edge, after_a_failed_exec_into_no_shim_a_kill_is_still_recovered)
+{
+	char *dir = tl_tmpdir("edge");
+	struct tl_result r = edge(dir, (const char *[]){"execfailkill", NULL}, NULL), rec;
+	cJSON *rep;
+	int n;
+
+	/* The exec took the counter file's name away and put the file back when it failed. */
+	cr_assert(!r.exited && r.signo == SIGKILL, "%s", tl_status_str(&r));
+	tl_glob(dir, "perfshim.*.json", &n);
+	cr_assert_eq(n, 0, "%d reports before recover", n);
+	cr_assert_eq(tl_run(&rec, (const char *[]){tl_bpath("perfprof"), "recover", dir, NULL}, NULL,
+			    NULL, NULL, 30),
+		     0);
+	cr_expect(rec.exited && rec.code == 0, "recover: %s", rec.err);
+	rep = shim_report(dir, "/shim_edge", 0);
+	cr_expect_str_eq(tl_json_str(rep, "end_reason"), "recovered");
+	EXPECT_NUM(rep, "io.by_kind.other.write_bytes", 7);
+	EXPECT_NUM(rep, "io.by_kind.other.opens", 1);
+	tl_rm_rf(dir);
+}
