@@ -51,6 +51,10 @@
  *                                sockaddr) that fail with EFAULT; prints their results
  *   shim_edge execfailkill       an execve() without the shim in its environment that fails,
  *                                then 7 bytes to /dev/null, then SIGKILL
+ *   shim_edge exitsignal DIR     opens 3000 files under /usr/share (a long report), then
+ *                                exits while a second thread waits for the report's temporary
+ *                                file to appear in $PERFSHIM_OUT, creates DIR/signalled and
+ *                                sends itself SIGTERM
  *   shim_edge sigkill            writes 7 bytes to /dev/null, then SIGKILLs itself
  *   shim_edge holding N hold|none  N threads, all alive at the exit: each mallocs and frees
  *                                16 bytes, then holds a block of 1000 (hold) or nothing
@@ -63,6 +67,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <malloc.h>
@@ -268,6 +273,47 @@ static void efault_mode(void)
 	TRY(sendto(sv[0], "x", 1, 0, (struct sockaddr *)bad, sizeof(un)));
 	TRY(connect(s, (struct sockaddr *)bad, sizeof(struct sockaddr_in)));
 #undef TRY
+}
+
+static char report_tmp[4096], signalled[4096];
+static volatile int watching;
+
+static void *signal_during_report(void *arg)
+{
+	(void)arg;
+	watching = 1;
+	while (access(report_tmp, F_OK))
+		;
+	close(open(signalled, O_WRONLY | O_CREAT, 0600));
+	raise(SIGTERM);
+	return NULL;
+}
+
+static int files_opened;
+
+static int open_one(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	(void)st;
+	(void)ftw;
+	if (type == FTW_F)
+		close(open(path, O_RDONLY | O_NONBLOCK));
+	return ++files_opened >= 3000;
+}
+
+static void exitsignal_mode(const char *dir)
+{
+	const char *out = getenv("PERFSHIM_OUT");
+	pthread_t t;
+
+	snprintf(report_tmp, sizeof(report_tmp), "%s/.perfshim.%d.0.json.tmp", out ? out : ".",
+		 (int)getpid());
+	snprintf(signalled, sizeof(signalled), "%s/signalled", dir);
+	nftw("/usr/share", open_one, 16, FTW_PHYS);
+	if (pthread_create(&t, NULL, signal_during_report, NULL))
+		die("pthread_create");
+	while (!watching)
+		;
+	exit(0);
 }
 
 static void print_status(const char *who, int st)
@@ -711,6 +757,8 @@ int main(int argc, char **argv)
 		fd = open("/dev/null", O_WRONLY);
 		write(fd, "7 bytes", 7);
 		kill(getpid(), SIGKILL);
+	} else if (!strcmp(mode, "exitsignal") && argc == 3) {
+		exitsignal_mode(argv[2]);
 	} else if (!strcmp(mode, "sigkill")) {
 		int fd = open("/dev/null", O_WRONLY);
 

@@ -577,3 +577,37 @@ Test(edge, after_a_failed_exec_into_no_shim_a_kill_is_still_recovered)
 	EXPECT_NUM(rep, "io.by_kind.other.opens", 1);
 	tl_rm_rf(dir);
 }
+
+Test(edge, a_fatal_signal_during_the_exit_report_waits_for_the_report)
+{
+	/*
+	 * A second thread sends itself SIGTERM as soon as the exit report's
+	 * temporary file appears; whether it sees it in time depends on the
+	 * scheduler, so this tries a few times and judges the runs in which it
+	 * did (it leaves a file saying so).  The process then ends with
+	 * SIGTERM, or with its exit if the report was still being written: the
+	 * same race as without the shim.
+	 */
+	for (int attempt = 0; attempt < 10; attempt++) {
+		char *dir = tl_tmpdir("edge"), *files, *mark;
+		struct tl_result r;
+		struct stat st;
+		int n;
+
+		cr_assert(asprintf(&files, "%s/files", dir) > 0);
+		cr_assert(asprintf(&mark, "%s/signalled", files) > 0);
+		cr_assert_eq(mkdir(files, 0700), 0);
+		r = edge(dir, (const char *[]){"exitsignal", files, NULL}, NULL);
+		if (stat(mark, &st)) {
+			tl_rm_rf(dir);
+			continue;
+		}
+		cr_expect((r.exited && r.code == 0) || r.signo == SIGTERM, "%s", tl_status_str(&r));
+		tl_glob(dir, "perfshim.*.json", &n);
+		cr_expect_eq(n, 1, "the signal cut the exit report short (attempt %d)", attempt + 1);
+		cr_expect_eq(tl_glob(dir, ".*.tmp", NULL)[0], NULL, "temporary report left");
+		tl_rm_rf(dir);
+		return;
+	}
+	cr_skip_test("the signal never arrived during the report");
+}
