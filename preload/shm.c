@@ -342,6 +342,8 @@ static void read_kernel(struct report_end *e)
 
 static char report_buf[65536];
 static int finished;
+static int finish_done;	     /* the report of the image being finished is written (or failed) */
+static pid_t finishing_tid;  /* the thread writing it */
 static char json_path[4200];
 static int exec_fd = -1; /* the unlinked counter file while an exec is under way */
 
@@ -400,6 +402,8 @@ int shim_finish(int reason, int status, int sig, const char *exec_target)
 
 	if (!h || __atomic_exchange_n(&finished, 1, __ATOMIC_ACQ_REL))
 		return -EALREADY;
+	__atomic_store_n(&finish_done, 0, __ATOMIC_RELAXED);
+	finishing_tid = shim_gettid();
 	ENTER();
 	shim_heap_flush();
 	if (shim_tls.slot)
@@ -455,9 +459,21 @@ int shim_finish(int reason, int status, int sig, const char *exec_target)
 		exec_fd = shim_open(shm_path, O_RDONLY, 0);
 	syscall(SYS_unlinkat, AT_FDCWD, shm_path, 0);
 out:
+	__atomic_store_n(&finish_done, 1, __ATOMIC_RELEASE);
 	LEAVE();
 	errno = saved;
 	return ret;
+}
+
+void shim_finish_wait(void)
+{
+	struct timespec ms = {0, 1000000};
+
+	/* Not if this thread is the one writing it: the signal interrupted it. */
+	if (__atomic_load_n(&finishing_tid, __ATOMIC_RELAXED) == shim_gettid())
+		return;
+	for (int i = 0; i < 2000 && !__atomic_load_n(&finish_done, __ATOMIC_ACQUIRE); i++)
+		syscall(SYS_nanosleep, &ms, NULL);
 }
 
 void shim_unfinish(void)
