@@ -30,6 +30,7 @@
  *   shim_edge reconnect          a non-blocking connect to a listening socket of its own,
  *                                poll, then connect() again to learn it completed (0), and
  *                                once more (EISCONN); prints "port PORT"
+ *   shim_edge accept             accepts a connection from itself on 127.0.0.1, exits 0
  *   shim_edge wildcard           a server listening on 0.0.0.0 accepts one connection
  *                                to 127.0.0.1 from itself; prints "port PORT"
  *   shim_edge peak N             N threads started one after another, all alive at the end:
@@ -694,7 +695,11 @@ int main(int argc, char **argv)
 		http3_mode();
 	else if (!strcmp(mode, "reconnect"))
 		reconnect_mode();
-	else if (!strcmp(mode, "wildcard"))
+	else if (!strcmp(mode, "accept")) {
+		int c, sv, port;
+
+		tcp_pair(htonl(INADDR_LOOPBACK), &c, &sv, &port);
+	} else if (!strcmp(mode, "wildcard"))
 		wildcard_mode();
 	else if (!strcmp(mode, "holding") && argc == 4)
 		holding_mode(atoi(argv[2]), argv[3]);

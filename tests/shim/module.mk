@@ -10,10 +10,14 @@ PROG_CFLAGS_shim_edge := -fno-builtin
 PROG_LIBS_shim_edge   := -lpthread -lutil
 PROG_CFLAGS_shim_static := -static
 CHECK_DEPS += $(SHIM_PROGS:%=$(B)/tests/progs/%) $(B)/tests/progs/libshimdeep.so \
+	      $(B)/tests/progs/libshimtrap.so \
 	      $(B)/libperfshim.so $(B)/perfprof
 
 $(B)/tests/progs/libshimdeep.so: tests/progs/shim_deeplib.c
 	$(call quiet,PROG,$@)mkdir -p $(@D) && $(CC) $(PROG_CFLAGS) -shared -fPIC $< -o $@
+
+$(B)/tests/progs/libshimtrap.so: tests/progs/shim_trap.c
+	$(call quiet,PROG,$@)mkdir -p $(@D) && $(CC) $(PROG_CFLAGS) -shared -fPIC $< -o $@ -ldl
 
 $(eval $(call test_binary,shim,test_io))
 $(eval $(call test_binary,shim,test_net))

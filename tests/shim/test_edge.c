@@ -611,3 +611,47 @@ Test(edge, a_fatal_signal_during_the_exit_report_waits_for_the_report)
 	}
 	cr_skip_test("the signal never arrived during the report");
 }
+
+/* Runs shim_edge MODE with libshimtrap.so preloaded after the shim, SHIM_TRAP=trap. */
+static struct tl_result edge_trapped(const char *dir, const char *mode, const char *trap)
+{
+	char *pre, *out, *what;
+	struct tl_result r;
+
+	cr_assert(asprintf(&pre, "LD_PRELOAD=%s/libperfshim.so %s", tl_build(),
+			   tl_prog("libshimtrap.so")) > 0);
+	cr_assert(asprintf(&out, "PERFSHIM_OUT=%s", dir) > 0);
+	cr_assert(asprintf(&what, "SHIM_TRAP=%s", trap) > 0);
+	cr_assert_eq(tl_run(&r, (const char *[]){tl_prog("shim_edge"), mode, NULL},
+			    (const char *[]){pre, out, what, NULL}, NULL, NULL, 30),
+		     0);
+	return r;
+}
+
+Test(edge, _exit_while_the_shim_is_busy_still_writes_the_report)
+{
+	char *dir = tl_tmpdir("edge");
+	/* _exit(3) from inside the shim's recording of accept(), as a signal handler would. */
+	struct tl_result r = edge_trapped(dir, "accept", "_exit");
+	cJSON *rep;
+
+	cr_assert(r.exited && r.code == 3, "%s: %s", tl_status_str(&r), r.err);
+	rep = shim_report(dir, "/shim_edge", 0);
+	cr_expect_str_eq(tl_json_str(rep, "end_reason"), "exit");
+	EXPECT_NUM(rep, "exit_status", 3);
+	tl_rm_rf(dir);
+}
+
+Test(edge, exec_while_the_shim_is_busy_still_ends_the_image)
+{
+	char *dir = tl_tmpdir("edge");
+	/* execl("/bin/true") from inside the shim's recording of accept(). */
+	struct tl_result r = edge_trapped(dir, "accept", "exec");
+	cJSON *rep;
+
+	cr_assert(r.exited && r.code == 0, "%s: %s", tl_status_str(&r), r.err);
+	rep = shim_report(dir, "/shim_edge", 0);
+	cr_expect_str_eq(tl_json_str(rep, "end_reason"), "exec");
+	cr_expect_eq(tl_glob(dir, "perfshim.*.shm", NULL)[0], NULL, "counter file left behind");
+	tl_rm_rf(dir);
+}
