@@ -137,9 +137,18 @@ long shim_vfork_fail(long err)
 	return -1;
 }
 
+/*
+ * 1 if this process's image is ours to end.  Not shim_on(): an _exit() or
+ * exec from a signal handler that interrupted the shim comes while the
+ * thread is busy, and must end the image all the same; a vfork child,
+ * busy too, must not.
+ */
 static int ours(void)
 {
-	return shim_on() && (pid_t)syscall(SYS_getpid) == shim_pid;
+	if (shim_state == SHIM_UNINIT)
+		shim_init();
+	return shim_state == SHIM_ACTIVE && !shim_tls.vfork_child &&
+	       (pid_t)syscall(SYS_getpid) == shim_pid;
 }
 
 /*
