@@ -56,6 +56,7 @@
  *                                exits while a second thread waits for the report's temporary
  *                                file to appear in $PERFSHIM_OUT, creates DIR/signalled and
  *                                sends itself SIGTERM
+ *   shim_edge allocs             5000 allocations of 1000 bytes, freed; exits 0
  *   shim_edge sigkill            writes 7 bytes to /dev/null, then SIGKILLs itself
  *   shim_edge holding N hold|none  N threads, all alive at the exit: each mallocs and frees
  *                                16 bytes, then holds a block of 1000 (hold) or nothing
@@ -764,6 +765,9 @@ int main(int argc, char **argv)
 		kill(getpid(), SIGKILL);
 	} else if (!strcmp(mode, "exitsignal") && argc == 3) {
 		exitsignal_mode(argv[2]);
+	} else if (!strcmp(mode, "allocs")) {
+		for (int i = 0; i < 5000; i++)
+			free(malloc(1000));
 	} else if (!strcmp(mode, "sigkill")) {
 		int fd = open("/dev/null", O_WRONLY);
 

@@ -623,7 +623,8 @@ static struct tl_result edge_trapped(const char *dir, const char *mode, const ch
 	cr_assert(asprintf(&out, "PERFSHIM_OUT=%s", dir) > 0);
 	cr_assert(asprintf(&what, "SHIM_TRAP=%s", trap) > 0);
 	cr_assert_eq(tl_run(&r, (const char *[]){tl_prog("shim_edge"), mode, NULL},
-			    (const char *[]){pre, out, what, NULL}, NULL, NULL, 30),
+			    (const char *[]){pre, out, what, "PERFSHIM_HEAP_SAMPLE=4096", NULL},
+			    NULL, NULL, 30),
 		     0);
 	return r;
 }
@@ -653,5 +654,21 @@ Test(edge, exec_while_the_shim_is_busy_still_ends_the_image)
 	rep = shim_report(dir, "/shim_edge", 0);
 	cr_expect_str_eq(tl_json_str(rep, "end_reason"), "exec");
 	cr_expect_eq(tl_glob(dir, "perfshim.*.shm", NULL)[0], NULL, "counter file left behind");
+	tl_rm_rf(dir);
+}
+
+Test(edge, a_fatal_signal_during_its_own_exit_report_is_reported)
+{
+	char *dir = tl_tmpdir("edge");
+	/* SIGTERM while the exiting thread writes its report (as a pool's terminate() does). */
+	struct tl_result r = edge_trapped(dir, "allocs", "term");
+	cJSON *rep;
+
+	cr_assert(!r.exited && r.signo == SIGTERM, "%s: %s", tl_status_str(&r), r.err);
+	rep = shim_report(dir, "/shim_edge", 0);
+	cr_expect_str_eq(tl_json_str(rep, "end_reason"), "signal");
+	EXPECT_NUM(rep, "signal", SIGTERM);
+	cr_expect_eq(tl_glob(dir, "perfshim.*.shm", NULL)[0], NULL, "counter file left behind");
+	cr_expect_eq(tl_glob(dir, ".*.tmp", NULL)[0], NULL, "temporary report left");
 	tl_rm_rf(dir);
 }
