@@ -145,10 +145,11 @@ void shim_after_fork_child(void);
 int shim_finish(int reason, int status, int sig, const char *exec_target);
 #define EXEC_HANDOVER 1
 /*
- * After shim_finish() returned -EALREADY: waits (at most 2 s) for the
- * thread that is writing the report, unless that is the calling thread.
+ * For a fatal signal, after shim_finish() returned -EALREADY: waits (at
+ * most 2 s) for the thread that is writing the report, or, if the signal
+ * interrupted this thread writing it, writes it again with this end.
  */
-void shim_finish_wait(void);
+int shim_finish_interrupted(int reason, int status, int sig);
 /* Undoes shim_finish(END_EXEC) after a failed exec. */
 void shim_unfinish(void);
 

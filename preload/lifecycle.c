@@ -274,10 +274,10 @@ static void fatal_handler(int sig, siginfo_t *si, void *uc)
 	struct sigaction dfl;
 
 	(void)uc;
-	/* If another thread is writing the report (exit, exec), the signal waits for it. */
+	/* If the report is being written (exit, exec), by another thread or by this one. */
 	if (shim_state == SHIM_ACTIVE && !shim_tls.vfork_child && pid == shim_pid &&
 	    shim_finish(END_SIGNAL, 0, sig, NULL) == -EALREADY)
-		shim_finish_wait();
+		shim_finish_interrupted(END_SIGNAL, 0, sig);
 	memset(&dfl, 0, sizeof(dfl));
 	dfl.sa_handler = SIG_DFL;
 	shim_signal_set(sig, NULL);

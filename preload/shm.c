@@ -465,15 +465,24 @@ out:
 	return ret;
 }
 
-void shim_finish_wait(void)
+int shim_finish_interrupted(int reason, int status, int sig)
 {
 	struct timespec ms = {0, 1000000};
 
-	/* Not if this thread is the one writing it: the signal interrupted it. */
-	if (__atomic_load_n(&finishing_tid, __ATOMIC_RELAXED) == shim_gettid())
-		return;
+	/*
+	 * This thread was writing it when the signal came: that report will
+	 * never be finished, since the signal ends the process from here.  It
+	 * is written again, with this end.
+	 */
+	if (__atomic_load_n(&finishing_tid, __ATOMIC_RELAXED) == shim_gettid()) {
+		if (__atomic_load_n(&finish_done, __ATOMIC_ACQUIRE))
+			return 0;
+		__atomic_store_n(&finished, 0, __ATOMIC_RELEASE);
+		return shim_finish(reason, status, sig, NULL);
+	}
 	for (int i = 0; i < 2000 && !__atomic_load_n(&finish_done, __ATOMIC_ACQUIRE); i++)
 		syscall(SYS_nanosleep, &ms, NULL);
+	return 0;
 }
 
 void shim_unfinish(void)
