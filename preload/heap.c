@@ -45,6 +45,8 @@ static void set_bias(struct shm_header *h, uint64_t bias)
 	shim_tls.heap_span = bias ? 2 * bias - 1 : 0;
 	if (shim_tls.slot && shim_tls.heap_acc == &shim_tls.slot->heap_biased)
 		shim_tls.slot->heap_bias = bias;
+	if (!shim_tls.heap_acc)
+		shim_tls.heap_acc = &shim_tls.own_biased;
 	*shim_tls.heap_acc = bias;
 }
 
