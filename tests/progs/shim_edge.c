@@ -41,6 +41,7 @@
  *                                (inlined), fclose
  *   shim_edge freopen A B        50 putc_unlocked (inlined) to A, freopen B on the same FILE,
  *                                70 putc_unlocked, fclose
+ *   shim_edge fsizelimit         lowers its own file size limit to 1000 bytes, exits 0
  *   shim_edge fgetsnul FILE      writes 11 bytes, two lines with a NUL byte in each, to
  *                                FILE, and reads them back with fgets()
  *   shim_edge sigset             sigset(SIGTERM, handler) and sigignore(SIGUSR1), printing
@@ -84,6 +85,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -737,6 +739,13 @@ int main(int argc, char **argv)
 		for (int i = 0; i < 70; i++)
 			putc_unlocked('b', f);
 		fclose(f);
+	} else if (!strcmp(mode, "fsizelimit")) {
+		struct rlimit lim = {1000, RLIM_INFINITY};
+
+		if (getrlimit(RLIMIT_FSIZE, &lim) == 0)
+			lim.rlim_cur = 1000;
+		if (setrlimit(RLIMIT_FSIZE, &lim))
+			die("setrlimit");
 	} else if (!strcmp(mode, "fgetsnul") && argc == 3) {
 		FILE *f = fopen(argv[2], "w");
 		char line[64];

@@ -672,3 +672,16 @@ Test(edge, a_fatal_signal_during_its_own_exit_report_is_reported)
 	cr_expect_eq(tl_glob(dir, ".*.tmp", NULL)[0], NULL, "temporary report left");
 	tl_rm_rf(dir);
 }
+
+Test(edge, a_program_that_lowers_its_file_size_limit_is_not_killed_at_exit)
+{
+	char *dir = tl_tmpdir("edge");
+	struct tl_result r = edge(dir, (const char *[]){"fsizelimit", NULL}, NULL);
+	cJSON *rep;
+
+	/* Its limit (1000 bytes, the hard one unchanged) is less than its report. */
+	cr_assert(r.exited && r.code == 0, "%s (bare: exit 0)", tl_status_str(&r));
+	rep = shim_report(dir, "/shim_edge", 0);
+	cr_expect_str_eq(tl_json_str(rep, "end_reason"), "exit");
+	tl_rm_rf(dir);
+}
