@@ -4,6 +4,7 @@
  */
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
@@ -392,12 +393,58 @@ fail:
 	syscall(SYS_unlinkat, AT_FDCWD, path, 0);
 }
 
+/*
+ * The report is not the program's output, but a file size limit the program
+ * set applies to it, and past it the kernel raises SIGXFSZ, which would end
+ * the process.  While the report is written the soft limit is lifted to the
+ * hard one, and SIGXFSZ blocked; one it raised is taken back.
+ */
+struct fsize_guard {
+	int limited;
+	struct rlimit lim;
+	uint64_t mask, pending;
+};
+
+#define XFSZ_BIT (1ULL << (SIGXFSZ - 1))
+
+static void fsize_lift(struct fsize_guard *g)
+{
+	uint64_t block = XFSZ_BIT;
+	struct rlimit up;
+
+	g->limited = syscall(SYS_getrlimit, RLIMIT_FSIZE, &g->lim) == 0 &&
+		     g->lim.rlim_cur != RLIM_INFINITY;
+	if (!g->limited)
+		return;
+	up = g->lim;
+	up.rlim_cur = up.rlim_max;
+	syscall(SYS_setrlimit, RLIMIT_FSIZE, &up);
+	syscall(SYS_rt_sigprocmask, SIG_BLOCK, &block, &g->mask, sizeof(block));
+	g->pending = 0;
+	syscall(SYS_rt_sigpending, &g->pending, sizeof(g->pending));
+}
+
+static void fsize_restore(struct fsize_guard *g)
+{
+	struct timespec zero = {0, 0};
+	uint64_t xfsz = XFSZ_BIT, now = 0;
+
+	if (!g->limited)
+		return;
+	syscall(SYS_setrlimit, RLIMIT_FSIZE, &g->lim);
+	syscall(SYS_rt_sigpending, &now, sizeof(now));
+	if ((now & XFSZ_BIT) && !(g->pending & XFSZ_BIT))
+		syscall(SYS_rt_sigtimedwait, &xfsz, NULL, &zero, sizeof(xfsz));
+	syscall(SYS_rt_sigprocmask, SIG_SETMASK, &g->mask, NULL, sizeof(g->mask));
+}
+
 int shim_finish(int reason, int status, int sig, const char *exec_target)
 {
 	struct shm_header *h = shim_shm;
 	struct report_end e;
 	char tmp[4200], shm_path[4200];
 	struct fd_sink sink;
+	struct fsize_guard lim;
 	int fd, ret, saved = errno;
 
 	if (!h || __atomic_exchange_n(&finished, 1, __ATOMIC_ACQ_REL))
@@ -423,6 +470,7 @@ int shim_finish(int reason, int status, int sig, const char *exec_target)
 	read_kernel(&e);
 	e.symbolize = reason != END_SIGNAL;
 
+	fsize_lift(&lim);
 	fmt_path(json_path, sizeof(json_path), h->pid, h->image, ".json", "");
 	fmt_path(tmp, sizeof(tmp), h->pid, h->image, ".json.tmp", ".");
 	fd = shim_open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0600);
@@ -459,6 +507,7 @@ int shim_finish(int reason, int status, int sig, const char *exec_target)
 		exec_fd = shim_open(shm_path, O_RDONLY, 0);
 	syscall(SYS_unlinkat, AT_FDCWD, shm_path, 0);
 out:
+	fsize_restore(&lim);
 	__atomic_store_n(&finish_done, 1, __ATOMIC_RELEASE);
 	LEAVE();
 	errno = saved;
