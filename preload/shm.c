@@ -341,63 +341,12 @@ static void read_kernel(struct report_end *e)
 	e->have_mem = report_parse_status(buf, &e->peak_rss, &e->rss) == 0;
 }
 
-static char report_buf[65536];
-static int finished;
-static int finish_done;	     /* the report of the image being finished is written (or failed) */
-static pid_t finishing_tid;  /* the thread writing it */
-static char json_path[4200];
-static int exec_fd = -1; /* the unlinked counter file while an exec is under way */
-
 /*
- * After a failed exec: the counter file under its name again, for recovery
- * if the process is killed later.  Its data is copied from the mapping
- * (only the extents holding data: the file is sparse), and the new file is
- * mapped over the old one at the same address, so that every pointer into
- * the mapping stays valid.
- */
-static void shm_restore(struct shm_header *h, int old)
-{
-	char path[4200];
-	uint64_t size = h->file_size;
-	int64_t off = 0, end;
-	int fd;
-
-	fmt_path(path, sizeof(path), h->pid, h->image, ".shm", "");
-	fd = shim_open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW, 0600);
-	if (fd < 0)
-		return; /* counting goes on in the mapping; only recovery is lost */
-	if (syscall(SYS_ftruncate, fd, (long)size) < 0)
-		goto fail;
-	while ((off = syscall(SYS_lseek, old, off, SEEK_DATA)) >= 0 && (uint64_t)off < size) {
-		end = syscall(SYS_lseek, old, off, SEEK_HOLE);
-		if (end < 0 || (uint64_t)end > size)
-			end = (int64_t)size;
-		while (off < end) {
-			long r = syscall(SYS_pwrite64, fd, (char *)h + off, (size_t)(end - off), off);
-
-			if (r < 0 && errno == EINTR)
-				continue;
-			if (r <= 0)
-				goto fail;
-			off += r;
-		}
-	}
-	if ((void *)syscall(SYS_mmap, h, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd,
-			    0) != (void *)h)
-		goto fail;
-	syscall(SYS_madvise, h, size, MADV_RANDOM);
-	shim_close(fd);
-	return;
-fail:
-	shim_close(fd);
-	syscall(SYS_unlinkat, AT_FDCWD, path, 0);
-}
-
-/*
- * The report is not the program's output, but a file size limit the program
- * set applies to it, and past it the kernel raises SIGXFSZ, which would end
- * the process.  While the report is written the soft limit is lifted to the
- * hard one, and SIGXFSZ blocked; one it raised is taken back.
+ * The report (and a counter file put back after a failed exec) is not the
+ * program's output, but a file size limit the program set applies to it,
+ * and past it the kernel raises SIGXFSZ, which would end the process.
+ * While the shim writes such a file the soft limit is lifted to the hard
+ * one, and SIGXFSZ blocked; one it raised is taken back.
  */
 struct fsize_guard {
 	int limited;
@@ -436,6 +385,64 @@ static void fsize_restore(struct fsize_guard *g)
 	if ((now & XFSZ_BIT) && !(g->pending & XFSZ_BIT))
 		syscall(SYS_rt_sigtimedwait, &xfsz, NULL, &zero, sizeof(xfsz));
 	syscall(SYS_rt_sigprocmask, SIG_SETMASK, &g->mask, NULL, sizeof(g->mask));
+}
+
+static char report_buf[65536];
+static int finished;
+static int finish_done;	     /* the report of the image being finished is written (or failed) */
+static pid_t finishing_tid;  /* the thread writing it */
+static char json_path[4200];
+static int exec_fd = -1; /* the unlinked counter file while an exec is under way */
+
+/*
+ * After a failed exec: the counter file under its name again, for recovery
+ * if the process is killed later.  Its data is copied from the mapping
+ * (only the extents holding data: the file is sparse), and the new file is
+ * mapped over the old one at the same address, so that every pointer into
+ * the mapping stays valid.
+ */
+static void shm_restore(struct shm_header *h, int old)
+{
+	struct fsize_guard lim;
+	char path[4200];
+	uint64_t size = h->file_size;
+	int64_t off = 0, end;
+	int fd;
+
+	fmt_path(path, sizeof(path), h->pid, h->image, ".shm", "");
+	fsize_lift(&lim);
+	fd = shim_open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW, 0600);
+	if (fd < 0) {
+		fsize_restore(&lim);
+		return; /* counting goes on in the mapping; only recovery is lost */
+	}
+	if (syscall(SYS_ftruncate, fd, (long)size) < 0)
+		goto fail;
+	while ((off = syscall(SYS_lseek, old, off, SEEK_DATA)) >= 0 && (uint64_t)off < size) {
+		end = syscall(SYS_lseek, old, off, SEEK_HOLE);
+		if (end < 0 || (uint64_t)end > size)
+			end = (int64_t)size;
+		while (off < end) {
+			long r = syscall(SYS_pwrite64, fd, (char *)h + off, (size_t)(end - off), off);
+
+			if (r < 0 && errno == EINTR)
+				continue;
+			if (r <= 0)
+				goto fail;
+			off += r;
+		}
+	}
+	if ((void *)syscall(SYS_mmap, h, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd,
+			    0) != (void *)h)
+		goto fail;
+	syscall(SYS_madvise, h, size, MADV_RANDOM);
+	shim_close(fd);
+	fsize_restore(&lim);
+	return;
+fail:
+	shim_close(fd);
+	syscall(SYS_unlinkat, AT_FDCWD, path, 0);
+	fsize_restore(&lim);
 }
 
 int shim_finish(int reason, int status, int sig, const char *exec_target)
