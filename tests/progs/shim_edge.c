@@ -58,6 +58,7 @@
  *                                file to appear in $PERFSHIM_OUT, creates DIR/signalled and
  *                                sends itself SIGTERM
  *   shim_edge allocs             5000 allocations of 1000 bytes, freed; exits 0
+ *   shim_edge execbadenv         execve("/bin/true") with a bad environment pointer (EFAULT)
  *   shim_edge sigkill            writes 7 bytes to /dev/null, then SIGKILLs itself
  *   shim_edge holding N hold|none  N threads, all alive at the exit: each mallocs and frees
  *                                16 bytes, then holds a block of 1000 (hold) or nothing
@@ -777,6 +778,14 @@ int main(int argc, char **argv)
 	} else if (!strcmp(mode, "allocs")) {
 		for (int i = 0; i < 5000; i++)
 			free(malloc(1000));
+	} else if (!strcmp(mode, "execbadenv")) {
+		static volatile uintptr_t bad = 8;
+		char *args[] = {"true", NULL};
+		int r;
+
+		errno = 0;
+		r = execve("/bin/true", args, (char **)bad);
+		printf("execve = %d errno %d\n", r, errno);
 	} else if (!strcmp(mode, "sigkill")) {
 		int fd = open("/dev/null", O_WRONLY);
 

@@ -685,3 +685,16 @@ Test(edge, a_program_that_lowers_its_file_size_limit_is_not_killed_at_exit)
 	cr_expect_str_eq(tl_json_str(rep, "end_reason"), "exit");
 	tl_rm_rf(dir);
 }
+
+Test(edge, an_exec_with_a_bad_environment_pointer_fails_with_efault)
+{
+	char *dir = tl_tmpdir("edge");
+	const char *args[] = {"execbadenv", NULL};
+	struct tl_result b = edge_bare(args), r = edge(dir, args, NULL);
+
+	cr_assert(b.exited && b.code == 0, "bare: %s", tl_status_str(&b));
+	cr_expect_str_eq(b.out, "execve = -1 errno 14\n");
+	cr_expect(r.exited && r.code == 0, "%s (bare: exit 0)", tl_status_str(&r));
+	cr_expect_str_eq(r.out, b.out);
+	tl_rm_rf(dir);
+}
