@@ -160,15 +160,38 @@ static int out_dir(const char *v, char *dst, size_t cap)
 	return 0;
 }
 
+/*
+ * 1 if the page of p is mapped: the program's pointers to the new
+ * environment are read only then, so that one the kernel would refuse
+ * (EFAULT) is not a crash.  known[] holds the last two pages found mapped
+ * (an environment lies on a page or two: a few mincore() calls per exec).
+ */
+static int mapped(const void *p, uintptr_t *known)
+{
+	uintptr_t page = (uintptr_t)p & ~(uintptr_t)4095;
+	unsigned char vec;
+
+	if (page == known[0] || page == known[1])
+		return 1;
+	if (syscall(SYS_mincore, page, 1, &vec) < 0)
+		return 0;
+	known[1] = known[0];
+	known[0] = page;
+	return 1;
+}
+
 int shim_env_continues(char *const envp[])
 {
 	static const char out[] = "PERFSHIM_OUT=", pre[] = "LD_PRELOAD=";
 	int have_out = 0, have_pre = 0;
+	uintptr_t known[2] = {1, 1}; /* the last pages found mapped */
 	char dir[4096];
 
-	for (; envp && *envp; envp++) {
+	for (; envp && mapped(envp, known) && *envp; envp++) {
 		const char *v = *envp;
 
+		if (!mapped(v, known))
+			return 0;
 		/* The same directory: a relative name means another one after a chdir(). */
 		if (!strncmp(v, out, sizeof(out) - 1))
 			have_out = out_dir(v + sizeof(out) - 1, dir, sizeof(dir)) == 0 &&
