@@ -58,7 +58,9 @@
  *                                file to appear in $PERFSHIM_OUT, creates DIR/signalled and
  *                                sends itself SIGTERM
  *   shim_edge allocs             5000 allocations of 1000 bytes, freed; exits 0
- *   shim_edge execbadenv         execve("/bin/true") with a bad environment pointer (EFAULT)
+ *   shim_edge execbadenv         execve("/bin/true") with a bad environment pointer, execve()
+ *                                and execv() of a bad path pointer, fexecve() with bad argv
+ *                                (all EFAULT)
  *   shim_edge sigkill            writes 7 bytes to /dev/null, then SIGKILLs itself
  *   shim_edge holding N hold|none  N threads, all alive at the exit: each mallocs and frees
  *                                16 bytes, then holds a block of 1000 (hold) or nothing
@@ -783,9 +785,20 @@ int main(int argc, char **argv)
 		char *args[] = {"true", NULL};
 		int r;
 
+		int fd = open("/bin/true", O_RDONLY | O_CLOEXEC);
+
 		errno = 0;
 		r = execve("/bin/true", args, (char **)bad);
 		printf("execve = %d errno %d\n", r, errno);
+		errno = 0;
+		r = execve((char *)bad, args, environ);
+		printf("execve = %d errno %d\n", r, errno);
+		errno = 0;
+		r = execv((char *)bad, args);
+		printf("execv = %d errno %d\n", r, errno);
+		errno = 0;
+		r = fexecve(fd, (char **)bad, environ);
+		printf("fexecve = %d errno %d\n", r, errno);
 	} else if (!strcmp(mode, "sigkill")) {
 		int fd = open("/dev/null", O_WRONLY);
 
