@@ -202,9 +202,14 @@ static int loads_shim(int dirfd, const char *path)
  */
 static int exec_begin(int dirfd, const char *path, char *const envp[])
 {
+	struct stat st;
 	int handover;
 
 	if (!ours())
+		return 0;
+	/* A path the kernel cannot read: the exec fails with EFAULT, nothing ends. */
+	if (path && syscall(SYS_newfstatat, AT_FDCWD, path, &st, AT_SYMLINK_NOFOLLOW) < 0 &&
+	    errno == EFAULT)
 		return 0;
 	handover = shim_env_continues(envp) && loads_shim(dirfd, path);
 	return shim_finish(END_EXEC, handover ? EXEC_HANDOVER : 0, 0, path) == 0;
@@ -274,7 +279,10 @@ HOOK(int, fexecve, (int fd, char *const argv[], char *const envp[]))
 	int begun, r;
 
 	ENSURE_REAL();
-	begun = exec_begin(-1, argv && argv[0] ? argv[0] : "", envp);
+	/* (argv[0] names the exec; an argv the kernel would refuse is not read.) */
+	begun = exec_begin(-1,
+			   argv && shim_mapped(argv) && argv[0] && shim_mapped(argv[0]) ? argv[0] : "",
+			   envp);
 	r = real_fexecve(fd, argv, envp);
 	exec_failed(begun);
 	return r;

@@ -205,6 +205,8 @@ void shim_lock_wait(uint64_t t0, uint64_t t1);
 /* lifecycle.c */
 /* 1 if an image started with envp runs the shim into our directory. */
 int shim_env_continues(char *const envp[]);
+/* 1 if the page of the program's pointer p is mapped (readable without a crash). */
+int shim_mapped(const void *p);
 void shim_signals_install(void);
 void shim_signal_query(int sig, struct sigaction *old);
 int shim_signal_owned(int sig);

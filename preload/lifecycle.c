@@ -180,6 +180,13 @@ static int mapped(const void *p, uintptr_t *known)
 	return 1;
 }
 
+int shim_mapped(const void *p)
+{
+	uintptr_t known[2] = {1, 1};
+
+	return mapped(p, known);
+}
+
 int shim_env_continues(char *const envp[])
 {
 	static const char out[] = "PERFSHIM_OUT=", pre[] = "LD_PRELOAD=";
