@@ -32,8 +32,8 @@ int shim_open(const char *path, int flags, int mode)
 {
 	int fd = (int)syscall(SYS_openat, AT_FDCWD, path, flags | O_CLOEXEC, mode), high;
 
-	if (fd >= 0 && fd <= 2) {
-		high = (int)syscall(SYS_fcntl, fd, F_DUPFD_CLOEXEC, 3);
+	/* (Where the descriptor limit leaves no room above 2, the low one is kept.) */
+	if (fd >= 0 && fd <= 2 && (high = (int)syscall(SYS_fcntl, fd, F_DUPFD_CLOEXEC, 3)) >= 0) {
 		syscall(SYS_close, fd);
 		fd = high;
 	}
