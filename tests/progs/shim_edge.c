@@ -42,6 +42,7 @@
  *   shim_edge freopen A B        50 putc_unlocked (inlined) to A, freopen B on the same FILE,
  *                                70 putc_unlocked, fclose
  *   shim_edge fsizelimit         lowers its own file size limit to 1000 bytes, exits 0
+ *   shim_edge fsizeexec PROG     lowers its own file size limit to 1 MiB, execs PROG
  *   shim_edge fgetsnul FILE      writes 11 bytes, two lines with a NUL byte in each, to
  *                                FILE, and reads them back with fgets()
  *   shim_edge sigset             sigset(SIGTERM, handler) and sigignore(SIGUSR1), printing
@@ -749,6 +750,15 @@ int main(int argc, char **argv)
 			lim.rlim_cur = 1000;
 		if (setrlimit(RLIMIT_FSIZE, &lim))
 			die("setrlimit");
+	} else if (!strcmp(mode, "fsizeexec") && argc == 3) {
+		struct rlimit lim = {1 << 20, RLIM_INFINITY};
+
+		if (getrlimit(RLIMIT_FSIZE, &lim) == 0)
+			lim.rlim_cur = 1 << 20;
+		if (setrlimit(RLIMIT_FSIZE, &lim))
+			die("setrlimit");
+		execl(argv[2], argv[2], (char *)NULL);
+		die("execl");
 	} else if (!strcmp(mode, "fgetsnul") && argc == 3) {
 		FILE *f = fopen(argv[2], "w");
 		char line[64];

@@ -699,3 +699,17 @@ Test(edge, an_exec_with_a_bad_environment_pointer_fails_with_efault)
 	cr_expect_str_eq(r.out, b.out);
 	tl_rm_rf(dir);
 }
+
+Test(edge, an_exec_under_a_file_size_limit_the_shim_cannot_start_in_leaves_only_the_report)
+{
+	char *dir = tl_tmpdir("edge");
+	struct tl_result r = edge(dir, (const char *[]){"fsizeexec", "/bin/true", NULL}, NULL);
+	int n;
+
+	/* /bin/true runs with the shim in its environment, but 1 MiB keeps it off. */
+	cr_assert(r.exited && r.code == 0, "%s: %s", tl_status_str(&r), r.err);
+	tl_glob(dir, "*", &n);
+	cr_expect_eq(n, 1, "%d files in %s, expected the report only", n, dir);
+	cr_expect_eq(tl_glob(dir, "perfshim.*.shm", NULL)[0], NULL, "counter file left behind");
+	tl_rm_rf(dir);
+}
