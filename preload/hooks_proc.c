@@ -198,7 +198,8 @@ static int loads_shim(int dirfd, const char *path)
 /*
  * Ends the image before an exec of path (from dirfd) into environment
  * envp; returns 1 if the exec must be undone on failure.  The counter file
- * is handed over only to a new image that runs the shim into our directory.
+ * is handed over only to a new image that runs the shim into our directory
+ * (and whose file size limit lets the shim start).
  */
 static int exec_begin(int dirfd, const char *path, char *const envp[])
 {
@@ -211,7 +212,7 @@ static int exec_begin(int dirfd, const char *path, char *const envp[])
 	if (path && syscall(SYS_newfstatat, AT_FDCWD, path, &st, AT_SYMLINK_NOFOLLOW) < 0 &&
 	    errno == EFAULT)
 		return 0;
-	handover = shim_env_continues(envp) && loads_shim(dirfd, path);
+	handover = shim_env_continues(envp) && shim_shm_fits() && loads_shim(dirfd, path);
 	return shim_finish(END_EXEC, handover ? EXEC_HANDOVER : 0, 0, path) == 0;
 }
 

@@ -135,6 +135,8 @@ static inline void shim_leave(void)
 
 /* shm.c */
 int shim_shm_create(pid_t pid, pid_t ppid, struct shm_header *parent);
+/* 1 if the file size limit leaves room for a counter file (else the shim stays off). */
+int shim_shm_fits(void);
 void shim_slot_release(void);
 void shim_after_fork_child(void);
 /*

@@ -102,12 +102,19 @@ static void copy_tables(struct shm_header *h, struct shm_header *p)
 	h->nmodules = p->nmodules;
 }
 
+int shim_shm_fits(void)
+{
+	struct rlimit lim;
+
+	return syscall(SYS_getrlimit, RLIMIT_FSIZE, &lim) < 0 || lim.rlim_cur == RLIM_INFINITY ||
+	       lim.rlim_cur >= shm_layout(NULL);
+}
+
 int shim_shm_create(pid_t pid, pid_t ppid, struct shm_header *parent)
 {
 	char path[4200], json[4200];
 	uint64_t size = shm_layout(NULL);
 	struct shm_header *h;
-	struct rlimit lim;
 	uint32_t n;
 	int fd = -1;
 
@@ -115,8 +122,7 @@ int shim_shm_create(pid_t pid, pid_t ppid, struct shm_header *parent)
 	 * A file size limit below the counter file: ftruncate() would raise
 	 * SIGXFSZ, which ends the program.  The shim stays off instead.
 	 */
-	if (syscall(SYS_getrlimit, RLIMIT_FSIZE, &lim) == 0 && lim.rlim_cur != RLIM_INFINITY &&
-	    lim.rlim_cur < size)
+	if (!shim_shm_fits())
 		return -EFBIG;
 
 	for (n = 0; n < 100000; n++) {
