@@ -43,6 +43,9 @@
  *                                70 putc_unlocked, fclose
  *   shim_edge fsizelimit         lowers its own file size limit to 1000 bytes, exits 0
  *   shim_edge fsizeexec PROG     lowers its own file size limit to 1 MiB, execs PROG
+ *   shim_edge ungetc FILE        pushes back a character of its own onto FILE (5 bytes), never
+ *                                reads it, then reads the file: getc, ungetc of that byte,
+ *                                then fread of the rest
  *   shim_edge fgetsnul FILE      writes 11 bytes, two lines with a NUL byte in each, to
  *                                FILE, and reads them back with fgets()
  *   shim_edge sigset             sigset(SIGTERM, handler) and sigignore(SIGUSR1), printing
@@ -759,6 +762,24 @@ int main(int argc, char **argv)
 			die("setrlimit");
 		execl(argv[2], argv[2], (char *)NULL);
 		die("execl");
+	} else if (!strcmp(mode, "ungetc") && argc == 3) {
+		FILE *f = fopen(argv[2], "w");
+		char buf[16];
+		int c;
+
+		if (!f || fputs("hello", f) < 0 || fclose(f))
+			die("write");
+		if (!(f = fopen(argv[2], "r")))
+			die("fopen");
+		ungetc('#', f);		/* its own character, never read */
+		fclose(f);
+		if (!(f = fopen(argv[2], "r")))
+			die("fopen");
+		c = getc(f);
+		ungetc(c, f);		/* a lexer's look-ahead: the byte is read again */
+		if (fread(buf, 1, sizeof(buf), f) != 5)
+			die("fread");
+		fclose(f);
 	} else if (!strcmp(mode, "fgetsnul") && argc == 3) {
 		FILE *f = fopen(argv[2], "w");
 		char line[64];

@@ -713,3 +713,17 @@ Test(edge, an_exec_under_a_file_size_limit_the_shim_cannot_start_in_leaves_only_
 	cr_expect_eq(tl_glob(dir, "perfshim.*.shm", NULL)[0], NULL, "counter file left behind");
 	tl_rm_rf(dir);
 }
+
+Test(edge, ungetc_of_a_character_never_read_does_not_take_a_byte_off_the_count)
+{
+	char *dir = tl_tmpdir("edge"), *file;
+	cJSON *rep;
+
+	cr_assert(asprintf(&file, "%s/u", dir) > 0);
+	rep = edge_report((const char *[]){"ungetc", file, NULL}, NULL);
+	/* 5 bytes read from the file; the '#' pushed back and dropped was never read. */
+	EXPECT_NUM(file_entry(rep, file), "read_bytes", 5);
+	EXPECT_NUM(rep, "io.by_kind.file.read_bytes", 5);
+	EXPECT_NUM(rep, "io.stdio.read_bytes", 5);
+	tl_rm_rf(dir);
+}
