@@ -208,14 +208,26 @@ HOOK(int, __overflow, (FILE *f, int c))
 	return r;
 }
 
+/*
+ * A byte pushed back where it was just read (glibc then only steps the
+ * read pointer back) will be read, and counted, again: it comes off the
+ * count now.  Any other (a character of the program's own, which glibc
+ * keeps in a backup area) was never counted, and is counted if read.
+ */
 HOOK(int, ungetc, (int c, FILE *f))
 {
-	int r;
+	int r, again;
 
 	STDIO_PASS(f, real_ungetc(c, f));
+	again = f && c != EOF && f->_IO_read_ptr && f->_IO_read_ptr > f->_IO_read_base &&
+		(unsigned char)f->_IO_read_ptr[-1] == (unsigned char)c;
 	r = real_ungetc(c, f);
-	if (r != EOF && fp_fd(f) >= 0)
-		STDIO_DONE(f, shim_io_unget(fp_fd(f)));
+	if (r != EOF && fp_fd(f) >= 0) {
+		if (again)
+			STDIO_DONE(f, shim_io_unget(fp_fd(f)));
+		else
+			STDIO_DONE(f, (void)0);
+	}
 	return r;
 }
 
