@@ -214,8 +214,8 @@ uint32_t shim_peer_index(const char *addr, int transport, int role, int pclass)
 			return i + 1;
 		}
 		used = wait_written(&t[i].used, used);
-		if (used == 2 && t[i].hash == h && t[i].role == role && t[i].transport == transport &&
-		    !strcmp(t[i].addr, addr))
+		if (used == 2 && t[i].hash == h && t[i].role == role &&
+		    t[i].transport == transport && !strcmp(t[i].addr, addr))
 			return i + 1;
 	}
 	__atomic_fetch_add(&shim_shm->peers_dropped, 1, __ATOMIC_RELAXED);

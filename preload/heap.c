@@ -33,12 +33,13 @@ static void set_bias(struct shm_header *h, uint64_t bias)
 	uint64_t sum, max;
 
 	if (bias != shim_tls.heap_bias) {
-		sum = (uint64_t)__atomic_add_fetch(
-			&h->heap_bias_sum, (int64_t)bias - (int64_t)shim_tls.heap_bias, __ATOMIC_RELAXED);
+		sum = (uint64_t)__atomic_add_fetch(&h->heap_bias_sum,
+						   (int64_t)bias - (int64_t)shim_tls.heap_bias,
+						   __ATOMIC_RELAXED);
 		max = __atomic_load_n(&h->heap_peak_error, __ATOMIC_RELAXED);
 		while ((int64_t)sum > (int64_t)max &&
-		       !__atomic_compare_exchange_n(&h->heap_peak_error, &max, sum, 1, __ATOMIC_RELAXED,
-						    __ATOMIC_RELAXED))
+		       !__atomic_compare_exchange_n(&h->heap_peak_error, &max, sum, 1,
+						    __ATOMIC_RELAXED, __ATOMIC_RELAXED))
 			;
 	}
 	shim_tls.heap_bias = bias;

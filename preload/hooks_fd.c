@@ -157,7 +157,7 @@ FOPEN_HOOK(fopen64)
 		int oldfd = file_fd(old);                                                          \
 		FILE *f;                                                                           \
 		PASS_IF_OFF(real_##name(path, mode, old));                                         \
-		/* What inline code left in the buffer goes to the old file. */                   \
+		/* What inline code left in the buffer goes to the old file. */                    \
 		RECORD(shim_stdio_pre(old));                                                       \
 		f = real_##name(path, mode, old);                                                  \
 		RECORD({                                                                           \

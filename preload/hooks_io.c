@@ -127,8 +127,8 @@ IO_HOOK(int, sendmmsg, (int fd, struct mmsghdr *v, unsigned int n, int fl), (fd,
 	shim_io_sendmmsg(fd, v, r, t0, t1))
 IO_HOOK(int, recvmmsg, (int fd, struct mmsghdr *v, unsigned int n, int fl, struct timespec *to),
 	(fd, v, n, fl, to),
-	shim_io_readv(fd, r > 0 ? v[0].msg_hdr.msg_iov : NULL, r > 0 ? (int)v[0].msg_hdr.msg_iovlen : 0,
-		      mmsg_bytes(v, r), t0, t1))
+	shim_io_readv(fd, r > 0 ? v[0].msg_hdr.msg_iov : NULL,
+		      r > 0 ? (int)v[0].msg_hdr.msg_iovlen : 0, mmsg_bytes(v, r), t0, t1))
 
 /* Both ends of an in-kernel copy: the bytes were read from one and written to the other. */
 static void record_copy(int in, int out, ssize_t r, uint64_t t0, uint64_t t1)

@@ -255,12 +255,12 @@ static ssize_t line_bytes(FILE *f, const char *s, char *ptr0, char *end0)
 	{                                                                                          \
 		char *r, *ptr0, *end0;                                                             \
 		uint64_t t0;                                                                       \
-		STDIO_PASS(f, real_##name(s, n, f));                                                  \
+		STDIO_PASS(f, real_##name(s, n, f));                                               \
 		ptr0 = f ? f->_IO_read_ptr : NULL; /* (NULL: libc's crash, not ours) */            \
 		end0 = f ? f->_IO_read_end : NULL;                                                 \
 		t0 = now_tick();                                                                   \
 		r = real_##name(s, n, f);                                                          \
-		STDIO_DONE(f, rd(f, s, r ? line_bytes(f, s, ptr0, end0) : 0, t0, t1_));             \
+		STDIO_DONE(f, rd(f, s, r ? line_bytes(f, s, ptr0, end0) : 0, t0, t1_));            \
 		return r;                                                                          \
 	}
 FGETS_HOOK(fgets)
@@ -271,12 +271,12 @@ FGETS_HOOK(fgets_unlocked)
 	{                                                                                          \
 		char *r, *ptr0, *end0;                                                             \
 		uint64_t t0;                                                                       \
-		STDIO_PASS(f, real_##name(s, bl, n, f));                                              \
+		STDIO_PASS(f, real_##name(s, bl, n, f));                                           \
 		ptr0 = f ? f->_IO_read_ptr : NULL; /* (NULL: libc's crash, not ours) */            \
 		end0 = f ? f->_IO_read_end : NULL;                                                 \
 		t0 = now_tick();                                                                   \
 		r = real_##name(s, bl, n, f);                                                      \
-		STDIO_DONE(f, rd(f, s, r ? line_bytes(f, s, ptr0, end0) : 0, t0, t1_));             \
+		STDIO_DONE(f, rd(f, s, r ? line_bytes(f, s, ptr0, end0) : 0, t0, t1_));            \
 		return r;                                                                          \
 	}
 FGETS_CHK_HOOK(__fgets_chk)

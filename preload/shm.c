@@ -367,8 +367,8 @@ static void fsize_lift(struct fsize_guard *g)
 	uint64_t block = XFSZ_BIT;
 	struct rlimit up;
 
-	g->limited = syscall(SYS_getrlimit, RLIMIT_FSIZE, &g->lim) == 0 &&
-		     g->lim.rlim_cur != RLIM_INFINITY;
+	g->limited =
+	    syscall(SYS_getrlimit, RLIMIT_FSIZE, &g->lim) == 0 && g->lim.rlim_cur != RLIM_INFINITY;
 	if (!g->limited)
 		return;
 	up = g->lim;
@@ -395,8 +395,8 @@ static void fsize_restore(struct fsize_guard *g)
 
 static char report_buf[65536];
 static int finished;
-static int finish_done;	     /* the report of the image being finished is written (or failed) */
-static pid_t finishing_tid;  /* the thread writing it */
+static int finish_done;	    /* the report of the image being finished is written (or failed) */
+static pid_t finishing_tid; /* the thread writing it */
 static char json_path[4200];
 static int exec_fd = -1; /* the unlinked counter file while an exec is under way */
 
@@ -429,7 +429,8 @@ static void shm_restore(struct shm_header *h, int old)
 		if (end < 0 || (uint64_t)end > size)
 			end = (int64_t)size;
 		while (off < end) {
-			long r = syscall(SYS_pwrite64, fd, (char *)h + off, (size_t)(end - off), off);
+			long r =
+			    syscall(SYS_pwrite64, fd, (char *)h + off, (size_t)(end - off), off);
 
 			if (r < 0 && errno == EINTR)
 				continue;

@@ -385,7 +385,9 @@ Test(edge, an_exec_after_chdir_with_a_relative_out_dir_leaves_only_the_report)
 	/* PERFSHIM_OUT=out: the new image, started in `other`, reports into other/out. */
 	cr_assert(asprintf(&pre, "LD_PRELOAD=%s/libperfshim.so", tl_build()) > 0);
 	cr_assert(asprintf(&out, "%s/out", dir) > 0);
-	cr_assert_eq(tl_run(&r, (const char *[]){tl_prog("shim_edge"), "chdirexec", other, "/bin/true", NULL},
+	cr_assert_eq(tl_run(&r,
+			    (const char *[]){tl_prog("shim_edge"), "chdirexec", other, "/bin/true",
+					     NULL},
 			    (const char *[]){pre, "PERFSHIM_OUT=out", NULL}, dir, NULL, 30),
 		     0);
 	cr_assert(r.exited && r.code == 0, "%s: %s", tl_status_str(&r), r.err);
