@@ -46,6 +46,8 @@
  *   shim_edge ungetc FILE        pushes back a character of its own onto FILE (5 bytes), never
  *                                reads it, then reads the file: getc, ungetc of that byte,
  *                                then fread of the rest
+ *   shim_edge mtstdio FILE       4 threads write to one FILE at once, 20000 x (fprintf, fputs,
+ *                                fputc) each
  *   shim_edge fgetsnul FILE      writes 11 bytes, two lines with a NUL byte in each, to
  *                                FILE, and reads them back with fgets()
  *   shim_edge sigset             sigset(SIGTERM, handler) and sigignore(SIGUSR1), printing
@@ -325,6 +327,32 @@ static void exitsignal_mode(const char *dir)
 	while (!watching)
 		;
 	exit(0);
+}
+
+static FILE *shared_file;
+
+static void *stdio_thread(void *arg)
+{
+	for (int i = 0; i < 20000; i++) {
+		fprintf(shared_file, "thread %ld line %d\n", (long)arg, i);
+		fputs("x", shared_file);
+		fputc('\n', shared_file);
+	}
+	return NULL;
+}
+
+static void mtstdio_mode(const char *path)
+{
+	pthread_t t[4];
+
+	if (!(shared_file = fopen(path, "w")))
+		die("fopen");
+	for (long i = 0; i < 4; i++)
+		if (pthread_create(&t[i], NULL, stdio_thread, (void *)i))
+			die("pthread_create");
+	for (int i = 0; i < 4; i++)
+		pthread_join(t[i], NULL);
+	fclose(shared_file);
 }
 
 static void print_status(const char *who, int st)
@@ -780,6 +808,8 @@ int main(int argc, char **argv)
 		if (fread(buf, 1, sizeof(buf), f) != 5)
 			die("fread");
 		fclose(f);
+	} else if (!strcmp(mode, "mtstdio") && argc == 3) {
+		mtstdio_mode(argv[2]);
 	} else if (!strcmp(mode, "fgetsnul") && argc == 3) {
 		FILE *f = fopen(argv[2], "w");
 		char line[64];

@@ -729,3 +729,23 @@ Test(edge, ungetc_of_a_character_never_read_does_not_take_a_byte_off_the_count)
 	EXPECT_NUM(rep, "io.stdio.read_bytes", 5);
 	tl_rm_rf(dir);
 }
+
+Test(edge, stdio_from_several_threads_on_one_file_is_counted_once)
+{
+	/* The threads' calls interleave differently each time: five runs, all exact. */
+	for (int run = 0; run < 5; run++) {
+		char *dir = tl_tmpdir("edge"), *file;
+		struct stat st;
+		cJSON *rep;
+
+		cr_assert(asprintf(&file, "%s/shared", dir) > 0);
+		rep = edge_report((const char *[]){"mtstdio", file, NULL}, NULL);
+		cr_assert_eq(stat(file, &st), 0);
+		/* stdio is thread-safe: the bytes the threads handed to the FILE are the file's. */
+		cr_assert_eq(jnum(file_entry(rep, file), "write_bytes"), (double)st.st_size,
+			     "run %d: write_bytes %.0f of a %lld-byte file", run + 1,
+			     jnum(file_entry(rep, file), "write_bytes"), (long long)st.st_size);
+		EXPECT_NUM(rep, "io.reconcile.wchar_minus_write_bytes", 0);
+		tl_rm_rf(dir);
+	}
+}
