@@ -20,20 +20,20 @@ static inline int fp_fd(FILE *f)
 }
 
 /*
- * STDIO_PASS(f, call): pass through when the shim is off; otherwise account
- * what inline code did to f's buffer since the last call (stdio_track.c).
- * STDIO_DONE(f, record): run `record` with t1_ set, then remember f's
- * buffer pointers.  errno is kept.
+ * STDIO_PASS(f, call): pass through when the shim is off; otherwise take f's
+ * lock (stdio_track.h) and account what inline code did to f's buffer since
+ * the last call (stdio_track.c).  STDIO_DONE(f, record): run `record` with
+ * t1_ set, remember f's buffer pointers, and let the lock go; every path
+ * after STDIO_PASS goes through it once.  errno is kept.
  */
 #define STDIO_PASS(f, call)                                                                        \
-	do {                                                                                       \
-		ENSURE_REAL();                                                                     \
-		if (!shim_on())                                                                    \
-			return call;                                                               \
-		ENTER();                                                                           \
-		shim_stdio_pre(f);                                                                 \
-		LEAVE();                                                                           \
-	} while (0)
+	ENSURE_REAL();                                                                             \
+	if (!shim_on())                                                                            \
+		return call;                                                                       \
+	int locked_ = shim_stdio_lock(f);                                                          \
+	ENTER();                                                                                   \
+	shim_stdio_pre(f);                                                                         \
+	LEAVE()
 
 #define STDIO_DONE(f, record)                                                                      \
 	do {                                                                                       \
@@ -45,6 +45,7 @@ static inline int fp_fd(FILE *f)
 			shim_stdio_post(f);                                                        \
 			LEAVE();                                                                   \
 		}                                                                                  \
+		shim_stdio_unlock(f, locked_);                                                     \
 		(void)t1_;                                                                         \
 		errno = e_;                                                                        \
 	} while (0)
@@ -222,12 +223,7 @@ HOOK(int, ungetc, (int c, FILE *f))
 	again = f && c != EOF && f->_IO_read_ptr && f->_IO_read_ptr > f->_IO_read_base &&
 		(unsigned char)f->_IO_read_ptr[-1] == (unsigned char)c;
 	r = real_ungetc(c, f);
-	if (r != EOF && fp_fd(f) >= 0) {
-		if (again)
-			STDIO_DONE(f, shim_io_unget(fp_fd(f)));
-		else
-			STDIO_DONE(f, (void)0);
-	}
+	STDIO_DONE(f, if (r != EOF && again && fp_fd(f) >= 0) shim_io_unget(fp_fd(f)));
 	return r;
 }
 
@@ -448,11 +444,12 @@ static int scan(int (*fn)(FILE *, const char *, va_list), FILE *f, const char *f
 {
 	char *ptr0, *end0;
 	uint64_t t0;
-	int r;
+	int r, locked_;
 
 	ENSURE_REAL();
 	if (!shim_on() || fp_fd(f) < 0)
 		return fn(f, fmt, ap);
+	locked_ = shim_stdio_lock(f);
 	ENTER();
 	shim_stdio_pre(f);
 	LEAVE();
@@ -523,12 +520,14 @@ HOOK(void, perror, (const char *s))
 	const char *msg;
 	uint64_t t0;
 	size_t len;
+	int locked_;
 
 	ENSURE_REAL();
 	if (!shim_on()) {
 		real_perror(s);
 		return;
 	}
+	locked_ = shim_stdio_lock(stderr);
 	ENTER();
 	shim_stdio_pre(stderr);
 	LEAVE();
@@ -546,11 +545,12 @@ HOOK(void, perror, (const char *s))
 
 HOOK(int, fflush, (FILE *f))
 {
-	int r;
+	int r, locked_;
 
 	ENSURE_REAL();
 	if (!shim_on())
 		return real_fflush(f);
+	locked_ = shim_stdio_lock(f);
 	ENTER();
 	if (f)
 		shim_stdio_pre(f);
@@ -588,11 +588,14 @@ SEEK_HOOK(fsetpos64, (FILE *f, const fpos_t *p), (f, p))
 
 HOOK(void, rewind, (FILE *f))
 {
+	int locked_;
+
 	ENSURE_REAL();
 	if (!shim_on()) {
 		real_rewind(f);
 		return;
 	}
+	locked_ = shim_stdio_lock(f);
 	ENTER();
 	shim_stdio_pre(f);
 	LEAVE();
