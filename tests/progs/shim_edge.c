@@ -67,6 +67,8 @@
  *   shim_edge execbadenv         execve("/bin/true") with a bad environment pointer, execve()
  *                                and execv() of a bad path pointer, fexecve() with bad argv
  *                                (all EFAULT)
+ *   shim_edge cleanup            a SIGTERM handler that prints "cleanup", restores SIG_DFL and
+ *                                raises SIGTERM again (as GNU sort does); raises SIGTERM
  *   shim_edge sigkill            writes 7 bytes to /dev/null, then SIGKILLs itself
  *   shim_edge holding N hold|none  N threads, all alive at the exit: each mallocs and frees
  *                                16 bytes, then holds a block of 1000 (hold) or nothing
@@ -353,6 +355,13 @@ static void mtstdio_mode(const char *path)
 	for (int i = 0; i < 4; i++)
 		pthread_join(t[i], NULL);
 	fclose(shared_file);
+}
+
+static void cleanup_handler(int sig)
+{
+	write(1, "cleanup\n", 8);
+	signal(sig, SIG_DFL);
+	raise(sig);
 }
 
 static void print_status(const char *who, int st)
@@ -860,6 +869,14 @@ int main(int argc, char **argv)
 		errno = 0;
 		r = fexecve(fd, (char **)bad, environ);
 		printf("fexecve = %d errno %d\n", r, errno);
+	} else if (!strcmp(mode, "cleanup")) {
+		struct sigaction sa;
+
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = cleanup_handler;
+		if (sigaction(SIGTERM, &sa, NULL))
+			die("sigaction");
+		raise(SIGTERM);
 	} else if (!strcmp(mode, "sigkill")) {
 		int fd = open("/dev/null", O_WRONLY);
 

@@ -749,3 +749,20 @@ Test(edge, stdio_from_several_threads_on_one_file_is_counted_once)
 		tl_rm_rf(dir);
 	}
 }
+
+Test(edge, a_handler_that_restores_the_default_and_raises_again_leaves_a_report)
+{
+	char *dir = tl_tmpdir("edge");
+	const char *args[] = {"cleanup", NULL};
+	struct tl_result b = edge_bare(args), r = edge(dir, args, NULL);
+	cJSON *rep;
+
+	cr_assert(!b.exited && b.signo == SIGTERM, "bare: %s", tl_status_str(&b));
+	cr_assert(!r.exited && r.signo == SIGTERM, "%s", tl_status_str(&r));
+	cr_expect_str_eq(r.out, b.out);
+	/* The handler gave SIGTERM back to SIG_DFL: to the shim, which writes the report. */
+	rep = shim_report(dir, "/shim_edge", 0);
+	cr_expect_str_eq(tl_json_str(rep, "end_reason"), "signal");
+	EXPECT_NUM(rep, "signal", SIGTERM);
+	tl_rm_rf(dir);
+}
