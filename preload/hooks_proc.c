@@ -409,11 +409,26 @@ HOOK(void, quick_exit, (int status))
 	__builtin_unreachable();
 }
 
+/*
+ * A program that gives a fatal signal back to SIG_DFL (the cleanup idiom:
+ * its handler restores the default and raises the signal again) gets the
+ * shim's handler back instead, and reads SIG_DFL, as at the start: the
+ * report is then written as for a signal the program never handled.
+ */
 HOOK(int, sigaction, (int sig, const struct sigaction *act, struct sigaction *old))
 {
 	ENSURE_REAL();
-	if (!shim_signal_owned(sig))
+	if (!shim_signal_owned(sig)) {
+		struct sigaction prev;
+
+		if (act && act->sa_handler == SIG_DFL && real_sigaction(sig, NULL, &prev) == 0 &&
+		    shim_signal_reclaim(sig) == 0) {
+			if (old)
+				*old = prev;
+			return 0;
+		}
 		return real_sigaction(sig, act, old);
+	}
 	if (act && act->sa_handler != SIG_DFL) {
 		struct sigaction prev;
 		int r;
@@ -434,10 +449,16 @@ HOOK(int, sigaction, (int sig, const struct sigaction *act, struct sigaction *ol
 
 static sighandler_t signal_common(sighandler_t (*fn)(int, sighandler_t), int sig, sighandler_t h)
 {
+	struct sigaction prev;
 	sighandler_t r;
 
-	if (!shim_signal_owned(sig))
+	if (!shim_signal_owned(sig)) {
+		/* SIG_DFL gives the signal back to the shim (see sigaction above). */
+		if (h == SIG_DFL && real_sigaction(sig, NULL, &prev) == 0 &&
+		    shim_signal_reclaim(sig) == 0)
+			return prev.sa_handler;
 		return fn(sig, h);
+	}
 	if (h == SIG_DFL)
 		return SIG_DFL;
 	r = fn(sig, h);

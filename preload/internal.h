@@ -210,6 +210,11 @@ int shim_env_continues(char *const envp[]);
 /* 1 if the page of the program's pointer p is mapped (readable without a crash). */
 int shim_mapped(const void *p);
 void shim_signals_install(void);
+/*
+ * A program gives fatal signal sig back to SIG_DFL: the shim's handler is
+ * installed instead (read back as SIG_DFL).  Returns 0 if it was.
+ */
+int shim_signal_reclaim(int sig);
 void shim_signal_query(int sig, struct sigaction *old);
 int shim_signal_owned(int sig);
 void shim_signal_set(int sig, const struct sigaction *act);

@@ -322,22 +322,42 @@ static void fatal_handler(int sig, siginfo_t *si, void *uc)
 	errno = saved;
 }
 
+static int take(int sig)
+{
+	struct sigaction act;
+
+	memset(&act, 0, sizeof(act));
+	act.sa_sigaction = fatal_handler;
+	act.sa_flags = SA_SIGINFO | SA_RESTART;
+	sigfillset(&act.sa_mask);
+	if (real_sigaction(sig, &act, NULL) < 0)
+		return -1;
+	owned[sig] = 1;
+	return 0;
+}
+
 void shim_signals_install(void)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(fatal); i++) {
-		struct sigaction old, act;
+		struct sigaction old;
 		int sig = fatal[i];
 
 		if (real_sigaction(sig, NULL, &old) < 0 || old.sa_handler != SIG_DFL ||
 		    (old.sa_flags & SA_SIGINFO))
 			continue;
-		memset(&act, 0, sizeof(act));
-		act.sa_sigaction = fatal_handler;
-		act.sa_flags = SA_SIGINFO | SA_RESTART;
-		sigfillset(&act.sa_mask);
-		if (real_sigaction(sig, &act, NULL) == 0)
-			owned[sig] = 1;
+		take(sig);
 	}
+}
+
+int shim_signal_reclaim(int sig)
+{
+	size_t i;
+
+	if (!want_signals || shim_state != SHIM_ACTIVE || shim_tls.vfork_child)
+		return -1;
+	for (i = 0; i < ARRAY_SIZE(fatal) && fatal[i] != sig; i++)
+		;
+	return i < ARRAY_SIZE(fatal) ? take(sig) : -1;
 }
 
 void shim_signal_query(int sig, struct sigaction *old)
