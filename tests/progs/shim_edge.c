@@ -31,6 +31,8 @@
  *                                poll, then connect() again to learn it completed (0), and
  *                                once more (EISCONN); prints "port PORT"
  *   shim_edge accept             accepts a connection from itself on 127.0.0.1, exits 0
+ *   shim_edge peek               a client sends 10 bytes; the server peeks at them
+ *                                (MSG_PEEK), then receives them; prints "port PORT"
  *   shim_edge wildcard           a server listening on 0.0.0.0 accepts one connection
  *                                to 127.0.0.1 from itself; prints "port PORT"
  *   shim_edge peak N             N threads started one after another, all alive at the end:
@@ -746,6 +748,15 @@ int main(int argc, char **argv)
 		int c, sv, port;
 
 		tcp_pair(htonl(INADDR_LOOPBACK), &c, &sv, &port);
+	} else if (!strcmp(mode, "peek")) {
+		char buf[16];
+		int c, sv, port;
+
+		tcp_pair(htonl(INADDR_LOOPBACK), &c, &sv, &port);
+		if (write(c, "0123456789", 10) != 10 || recv(sv, buf, 10, MSG_PEEK | MSG_WAITALL) != 10 ||
+		    recv(sv, buf, 10, MSG_WAITALL) != 10)
+			die("peek");
+		printf("port %d\n", port);
 	} else if (!strcmp(mode, "wildcard"))
 		wildcard_mode();
 	else if (!strcmp(mode, "holding") && argc == 4)

@@ -766,3 +766,19 @@ Test(edge, a_handler_that_restores_the_default_and_raises_again_leaves_a_report)
 	EXPECT_NUM(rep, "signal", SIGTERM);
 	tl_rm_rf(dir);
 }
+
+Test(edge, bytes_peeked_at_are_not_received_twice)
+{
+	char *out, addr[64];
+	cJSON *rep = edge_report((const char *[]){"peek", NULL}, &out), *s;
+	int port;
+
+	cr_assert_eq(sscanf(out, "port %d", &port), 1);
+	snprintf(addr, sizeof(addr), "127.0.0.1:%d", port);
+	/* MSG_PEEK leaves the bytes in the socket: they are received once, by the second call. */
+	EXPECT_NUM(rep, "io.by_kind.socket.read_bytes", 10);
+	EXPECT_NUM(rep, "io.by_kind.socket.read_calls", 2);
+	s = find_peer(rep, addr, "server");
+	cr_assert_not_null(s, "no server peer %s", addr);
+	EXPECT_NUM(s, "bytes_received", 10);
+}
