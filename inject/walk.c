@@ -249,7 +249,8 @@ static int walk_dir(const char *root, const char *rel, struct rules *r, int giti
 	closedir(d);
 	if (ret)
 		goto out;
-	qsort(names, n, sizeof(*names), cmp);
+	if (n) /* names is NULL for an empty directory, which qsort must not see */
+		qsort(names, n, sizeof(*names), cmp);
 	for (i = 0; i < n && !ret; i++) {
 		struct stat st;
 

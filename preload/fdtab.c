@@ -106,6 +106,16 @@ static void make_abs(int dirfd, const char *path, char *out, size_t cap)
 				n = strlen(out);
 			}
 		}
+		if (out[0] != '/') {
+			/*
+			 * The directory has no name the kernel will give (longer
+			 * than PATH_MAX): keep the name relative, marked as cut
+			 * short, as shim_file_index() marks the tails it keeps.
+			 */
+			n = shim_strlcpy(out, ".../", cap);
+			shim_strlcpy(out + n, path, cap - n);
+			return;
+		}
 		if (n + 1 < cap)
 			out[n++] = '/';
 		shim_strlcpy(out + n, path, cap - n);
@@ -117,6 +127,20 @@ void shim_cwd_changed(void)
 {
 	if (syscall(SYS_getcwd, cwd, sizeof(cwd)) < 0)
 		cwd[0] = 0;
+}
+
+/*
+ * Waits for an entry another thread is writing (used 1) to be ready (2).
+ * Not forever: its writer may never finish (a signal handler that
+ * interrupted it left with longjmp), and then the entry is skipped.
+ */
+static uint32_t wait_written(uint32_t *used, uint32_t v)
+{
+	for (uint32_t spin = 0; v == 1 && spin < (1u << 20); spin++) {
+		__builtin_ia32_pause();
+		v = __atomic_load_n(used, __ATOMIC_ACQUIRE);
+	}
+	return v;
 }
 
 uint32_t shim_file_index(const char *abspath)
@@ -151,9 +175,8 @@ uint32_t shim_file_index(const char *abspath)
 			shm_order_add(&shim_shm->nfiles, shm_order(shim_shm)->files, SHM_MAX_FILES, i);
 			return i + 1;
 		}
-		while (used == 1)
-			used = __atomic_load_n(&t[i].used, __ATOMIC_ACQUIRE);
-		if (t[i].hash == h && !strcmp(t[i].path, key))
+		used = wait_written(&t[i].used, used);
+		if (used == 2 && t[i].hash == h && !strcmp(t[i].path, key))
 			return i + 1;
 	}
 	__atomic_fetch_add(&shim_shm->files_dropped, 1, __ATOMIC_RELAXED);
@@ -190,10 +213,9 @@ uint32_t shim_peer_index(const char *addr, int transport, int role, int pclass)
 			shm_order_add(&shim_shm->npeers, shm_order(shim_shm)->peers, SHM_MAX_PEERS, i);
 			return i + 1;
 		}
-		while (used == 1)
-			used = __atomic_load_n(&t[i].used, __ATOMIC_ACQUIRE);
-		if (t[i].hash == h && t[i].role == role && t[i].transport == transport &&
-		    !strcmp(t[i].addr, addr))
+		used = wait_written(&t[i].used, used);
+		if (used == 2 && t[i].hash == h && t[i].role == role &&
+		    t[i].transport == transport && !strcmp(t[i].addr, addr))
 			return i + 1;
 	}
 	__atomic_fetch_add(&shim_shm->peers_dropped, 1, __ATOMIC_RELAXED);
@@ -351,8 +373,13 @@ static void classify_socket(int fd, struct shm_fd *e)
 	}
 }
 
-/* What fd is, from fstat and friends; returns 0 or -errno (errno changed). */
-static int classify_fd(int fd, struct shm_fd *e)
+/*
+ * What fd is, from fstat and friends; returns 0 or -errno (errno changed).
+ * A file is entered in the file table under the kernel's name for it only
+ * if `name` is set: a caller that knows the name the program used gives
+ * the file that one instead.
+ */
+static int classify_fd(int fd, struct shm_fd *e, int name)
 {
 	struct stat st;
 
@@ -362,8 +389,10 @@ static int classify_fd(int fd, struct shm_fd *e)
 	if (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode) || S_ISBLK(st.st_mode)) {
 		char path[4096];
 
-		fd_link(fd, path, sizeof(path));
-		e->file = path[0] == '/' ? (uint16_t)shim_file_index(path) : 0;
+		if (name) {
+			fd_link(fd, path, sizeof(path));
+			e->file = path[0] == '/' ? (uint16_t)shim_file_index(path) : 0;
+		}
 		e->kind = IO_FILE + 1;
 	} else if (S_ISSOCK(st.st_mode)) {
 		classify_socket(fd, e);
@@ -381,9 +410,9 @@ static int classify_fd(int fd, struct shm_fd *e)
 }
 
 /* As classify_fd(), with errno kept: the hooks call it after the real call. */
-static int classify(int fd, struct shm_fd *e)
+static int classify(int fd, struct shm_fd *e, int name)
 {
-	int saved = errno, ret = classify_fd(fd, e);
+	int saved = errno, ret = classify_fd(fd, e, name);
 
 	errno = saved;
 	return ret;
@@ -395,10 +424,24 @@ struct shm_fd *shim_fd_classified(int fd)
 
 	if (e && unlikely(!e->kind)) {
 		note_fd(fd);
-		if (classify(fd, e) < 0)
+		if (classify(fd, e, 1) < 0)
 			return NULL;
 	}
 	return e;
+}
+
+/* 1 if path has a ".." component, which only the kernel can resolve (symlinks). */
+static int has_dotdot(const char *p)
+{
+	while (*p) {
+		if (p[0] == '.' && p[1] == '.' && (p[2] == '/' || !p[2]))
+			return 1;
+		while (*p && *p != '/')
+			p++;
+		while (*p == '/')
+			p++;
+	}
+	return 0;
 }
 
 static void count_open(struct shm_fd *e)
@@ -418,10 +461,20 @@ void shim_fd_opened_file(int fd, int dirfd, const char *path)
 	if (!e)
 		return;
 	note_fd(fd);
-	if (classify(fd, e) < 0)
+	if (classify(fd, e, !path) < 0)
 		return;
 	if (e->kind == IO_FILE + 1 && path) {
-		make_abs(dirfd, path, abs, sizeof(abs));
+		/*
+		 * The name the program used, made absolute; but dir/link/..
+		 * is not dir when link is a symlink: then the kernel's name.
+		 */
+		if (has_dotdot(path)) {
+			fd_link(fd, abs, sizeof(abs));
+			if (abs[0] != '/')
+				make_abs(dirfd, path, abs, sizeof(abs));
+		} else {
+			make_abs(dirfd, path, abs, sizeof(abs));
+		}
 		e->file = (uint16_t)shim_file_index(abs);
 	}
 	count_open(e);
@@ -436,7 +489,7 @@ void shim_fd_opened(int fd, int kind)
 	note_fd(fd);
 	memset(e, 0, sizeof(*e));
 	if (kind < 0) {
-		if (classify(fd, e) < 0)
+		if (classify(fd, e, 1) < 0)
 			return;
 	} else {
 		e->kind = (uint8_t)(kind + 1);

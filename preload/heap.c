@@ -2,8 +2,11 @@
  * Heap accounting.  Counts and sizes go to the thread's slot without
  * atomics.  Live bytes are measured in the allocator's usable size: each
  * thread keeps its net change in TLS and folds it into the global figure
- * once it passes FOLD_BYTES/threads, and the peak is taken at the folds, so
- * the peak is exact within FOLD_BYTES (heap_peak_error).
+ * once it passes its fold limit, FOLD_BYTES/2/threads (at least 512), and
+ * the peak is taken at the folds.  So the peak is exact within the sum of
+ * the threads' limits; a thread keeps its limit until it folds again, so
+ * that sum is tracked (heap_bias_sum), and its largest value is the bound
+ * reported (heap_peak_error).
  *
  * Allocation stacks are sampled as a Poisson process over allocated bytes
  * with a mean distance of heap_sample_interval; see docs/shim-report.md for
@@ -24,10 +27,57 @@
 int shim_glibc_malloc;
 int shim_bt_ready;
 
+/* Makes bias the thread's fold limit, with the sum of all limits kept. */
+static void set_bias(struct shm_header *h, uint64_t bias)
+{
+	uint64_t sum, max;
+
+	if (bias != shim_tls.heap_bias) {
+		sum = (uint64_t)__atomic_add_fetch(&h->heap_bias_sum,
+						   (int64_t)bias - (int64_t)shim_tls.heap_bias,
+						   __ATOMIC_RELAXED);
+		max = __atomic_load_n(&h->heap_peak_error, __ATOMIC_RELAXED);
+		while ((int64_t)sum > (int64_t)max &&
+		       !__atomic_compare_exchange_n(&h->heap_peak_error, &max, sum, 1,
+						    __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+			;
+	}
+	shim_tls.heap_bias = bias;
+	shim_tls.heap_span = bias ? 2 * bias - 1 : 0;
+	if (shim_tls.slot && shim_tls.heap_acc == &shim_tls.slot->heap_biased)
+		shim_tls.slot->heap_bias = bias;
+	if (!shim_tls.heap_acc)
+		shim_tls.heap_acc = &shim_tls.own_biased;
+	*shim_tls.heap_acc = bias;
+}
+
+/*
+ * The thread's unfolded change moves to its own slot s, where the report
+ * adds it to the live bytes (threads still running at the end hold some).
+ */
+void shim_heap_attach(struct shm_thread *s)
+{
+	s->heap_bias = shim_tls.heap_bias;
+	s->heap_biased = shim_tls.heap_acc ? *shim_tls.heap_acc : shim_tls.heap_bias;
+	shim_tls.heap_acc = &s->heap_biased;
+}
+
+/* ... and back to TLS, before the slot is given up (or shared). */
+void shim_heap_detach(void)
+{
+	uint64_t *acc = shim_tls.heap_acc;
+
+	shim_tls.own_biased = acc ? *acc : shim_tls.heap_bias;
+	shim_tls.heap_acc = &shim_tls.own_biased;
+	if (shim_tls.slot && acc == &shim_tls.slot->heap_biased)
+		shim_tls.slot->heap_biased = shim_tls.slot->heap_bias = 0;
+}
+
 void shim_heap_fold(int64_t v)
 {
 	struct shm_header *h = shim_shm;
 	int64_t live, peak;
+	uint64_t bias;
 	uint32_t n;
 
 	live = __atomic_add_fetch(&h->heap_live, v, __ATOMIC_RELAXED);
@@ -35,18 +85,30 @@ void shim_heap_fold(int64_t v)
 	while (live > peak && !__atomic_compare_exchange_n(&h->heap_peak, &peak, live, 1,
 							   __ATOMIC_RELAXED, __ATOMIC_RELAXED))
 		;
-	/* Each live thread may hold back FOLD_BYTES / 2 / threads: together less than the error bound. */
+	if (unlikely(shim_tls.dead)) {
+		/*
+		 * The thread has released its slot and is exiting: nothing would
+		 * fold what it held back (frees in key destructors that run after
+		 * ours), so every change is folded at once.
+		 */
+		set_bias(h, 0);
+		return;
+	}
+	/* Each live thread may hold back FOLD_BYTES / 2 / threads. */
 	n = __atomic_load_n(&h->nthreads_live, __ATOMIC_RELAXED);
-	shim_tls.heap_bias = FOLD_BYTES / 2 / (n ? n : 1);
-	if (shim_tls.heap_bias < 512)
-		shim_tls.heap_bias = 512;
-	shim_tls.heap_span = 2 * shim_tls.heap_bias - 1;
-	shim_tls.heap_biased = shim_tls.heap_bias;
+	bias = FOLD_BYTES / 2 / (n ? n : 1);
+	set_bias(h, bias < 512 ? 512 : bias);
+}
+
+void shim_heap_release(void)
+{
+	if (shim_shm)
+		set_bias(shim_shm, 0);
 }
 
 int64_t shim_heap_pending_bytes(void)
 {
-	return (int64_t)(shim_tls.heap_biased - shim_tls.heap_bias);
+	return shim_tls.heap_acc ? (int64_t)(*shim_tls.heap_acc - shim_tls.heap_bias) : 0;
 }
 
 void shim_heap_flush(void)

@@ -16,6 +16,8 @@ extern int shim_glibc_malloc;
 void shim_heap_fold(int64_t v);
 void shim_heap_sample(size_t size);
 void shim_heap_flush(void);
+/* An exiting thread: from now on every change folds at once. */
+void shim_heap_release(void);
 void shim_heap_init(void);
 
 static inline size_t shim_usable(void *p)
@@ -42,10 +44,11 @@ static inline unsigned shim_bucket(size_t size)
  */
 static inline void shim_heap_pending(int64_t d)
 {
-	uint64_t v = shim_tls.heap_biased + (uint64_t)d;
+	uint64_t *acc = shim_tls.heap_acc; /* set when the slot was claimed */
+	uint64_t v = *acc + (uint64_t)d;
 
 	if (likely(v - 1 < shim_tls.heap_span))
-		shim_tls.heap_biased = v;
+		*acc = v;
 	else
 		shim_heap_fold((int64_t)(v - shim_tls.heap_bias));
 }

@@ -157,6 +157,8 @@ FOPEN_HOOK(fopen64)
 		int oldfd = file_fd(old);                                                          \
 		FILE *f;                                                                           \
 		PASS_IF_OFF(real_##name(path, mode, old));                                         \
+		/* What inline code left in the buffer goes to the old file. */                    \
+		RECORD(shim_stdio_pre(old));                                                       \
 		f = real_##name(path, mode, old);                                                  \
 		RECORD({                                                                           \
 			if (oldfd >= 0 && (!f || file_fd(f) != oldfd))                             \
@@ -167,6 +169,10 @@ FOPEN_HOOK(fopen64)
 				else                                                               \
 					shim_fd_closed(file_fd(f));                                \
 			}                                                                          \
+			if (f)                                                                     \
+				shim_stdio_post(f);                                                \
+			else /* libc closed the old stream */                                      \
+				shim_stdio_forget(old);                                            \
 		});                                                                                \
 		return f;                                                                          \
 	}
@@ -237,9 +243,16 @@ HOOK(int, fcloseall, (void))
 	int r;
 
 	PASS_IF_OFF(real_fcloseall());
+	RECORD(shim_stdio_sweep());
 	r = real_fcloseall();
-	/* Which descriptors went is unknown: classify them all again on use. */
-	RECORD(shim_fd_close_range(0, SHM_MAX_FDS - 1));
+	/*
+	 * Which descriptors went is unknown: classify them all again on use.
+	 * (glibc's only flushes and unbuffers the streams: they stay usable.)
+	 */
+	RECORD({
+		shim_fd_close_range(0, SHM_MAX_FDS - 1);
+		shim_stdio_post_all();
+	});
 	return r;
 }
 

@@ -106,8 +106,11 @@ static void *realloc_common(void *p, size_t n, void *(*fn)(void *, size_t, size_
 	e = errno;
 	if (q) {
 		shim_heap_realloc(old, q, fn ? n * m : n);
-	} else if ((fn ? n * m : n) == 0) {
-		/* glibc frees the block and returns NULL */
+	} else if (fn ? n == 0 || m == 0 : n == 0) {
+		/*
+		 * glibc frees the block and returns NULL.  Not for an n * m that
+		 * only wraps to 0: that failed with ENOMEM and kept the block.
+		 */
 		struct shm_thread *s = shim_slot();
 
 		cnt_add(s, &s->heap_reallocs, 1);

@@ -39,6 +39,9 @@
 
 #define IO_HOOK(ret, name, params, args, record) IO_HOOK_FD(ret, name, params, args, 0, -1, record)
 
+/* Bytes a receive moved: none for MSG_PEEK, which leaves them in the socket to be received. */
+#define MOVED(fl, r) ((fl) & MSG_PEEK && (r) > 0 ? 0 : (r))
+
 IO_HOOK_FD(ssize_t, read, (int fd, void *b, size_t n), (fd, b, n), fd, 1, shim_io_read(fd, b, r, t0, t1, 0))
 IO_HOOK_FD(ssize_t, __read_chk, (int fd, void *b, size_t n, size_t bl), (fd, b, n, bl), fd, 1,
 	shim_io_read(fd, b, r, t0, t1, 0))
@@ -82,18 +85,21 @@ IO_HOOK(ssize_t, sendto,
 	(int fd, const void *b, size_t n, int fl, const struct sockaddr *a, socklen_t al),
 	(fd, b, n, fl, a, al), shim_io_sendto(fd, b, n, r, a, al, t0, t1))
 IO_HOOK_FD(ssize_t, recv, (int fd, void *b, size_t n, int fl), (fd, b, n, fl), fd, 1,
-	shim_io_read(fd, b, r, t0, t1, 0))
+	shim_io_read(fd, b, MOVED(fl, r), t0, t1, 0))
 IO_HOOK_FD(ssize_t, __recv_chk, (int fd, void *b, size_t n, size_t bl, int fl), (fd, b, n, bl, fl), fd, 1,
-	shim_io_read(fd, b, r, t0, t1, 0))
+	shim_io_read(fd, b, MOVED(fl, r), t0, t1, 0))
 IO_HOOK_FD(ssize_t, recvfrom,
 	(int fd, void *b, size_t n, int fl, struct sockaddr *a, socklen_t *al),
-	(fd, b, n, fl, a, al), fd, 1, shim_io_read(fd, b, r, t0, t1, 0))
+	(fd, b, n, fl, a, al), fd, 1, shim_io_read(fd, b, MOVED(fl, r), t0, t1, 0))
 IO_HOOK_FD(ssize_t, __recvfrom_chk,
 	(int fd, void *b, size_t n, size_t bl, int fl, struct sockaddr *a, socklen_t *al),
-	(fd, b, n, bl, fl, a, al), fd, 1, shim_io_read(fd, b, r, t0, t1, 0))
+	(fd, b, n, bl, fl, a, al), fd, 1, shim_io_read(fd, b, MOVED(fl, r), t0, t1, 0))
 
+/* (The program's msghdr and mmsghdr are read only after a call that succeeded: see io.c.) */
 static void record_sendmsg(int fd, const struct msghdr *m, ssize_t r, uint64_t t0, uint64_t t1)
 {
+	if (r < 0)
+		m = NULL;
 	if (m && m->msg_name && m->msg_namelen)
 		shim_io_sendto(fd, m->msg_iovlen ? m->msg_iov[0].iov_base : NULL,
 			       m->msg_iovlen ? m->msg_iov[0].iov_len : 0, r, m->msg_name,
@@ -105,7 +111,8 @@ static void record_sendmsg(int fd, const struct msghdr *m, ssize_t r, uint64_t t
 IO_HOOK(ssize_t, sendmsg, (int fd, const struct msghdr *m, int fl), (fd, m, fl),
 	record_sendmsg(fd, m, r, t0, t1))
 IO_HOOK_FD(ssize_t, recvmsg, (int fd, struct msghdr *m, int fl), (fd, m, fl), fd, 1,
-	shim_io_readv(fd, m ? m->msg_iov : NULL, m ? (int)m->msg_iovlen : 0, r, t0, t1))
+	shim_io_readv(fd, r >= 0 && m ? m->msg_iov : NULL, r >= 0 && m ? (int)m->msg_iovlen : 0,
+		      MOVED(fl, r), t0, t1))
 
 /* One call moving several messages counts as one call with their bytes. */
 static ssize_t mmsg_bytes(const struct mmsghdr *v, int r)
@@ -120,12 +127,11 @@ static ssize_t mmsg_bytes(const struct mmsghdr *v, int r)
 }
 
 IO_HOOK(int, sendmmsg, (int fd, struct mmsghdr *v, unsigned int n, int fl), (fd, v, n, fl),
-	shim_io_writev(fd, n ? v[0].msg_hdr.msg_iov : NULL, n ? (int)v[0].msg_hdr.msg_iovlen : 0,
-		       mmsg_bytes(v, r), t0, t1))
+	shim_io_sendmmsg(fd, v, r, t0, t1))
 IO_HOOK(int, recvmmsg, (int fd, struct mmsghdr *v, unsigned int n, int fl, struct timespec *to),
 	(fd, v, n, fl, to),
-	shim_io_readv(fd, n ? v[0].msg_hdr.msg_iov : NULL, n ? (int)v[0].msg_hdr.msg_iovlen : 0,
-		      mmsg_bytes(v, r), t0, t1))
+	shim_io_readv(fd, r > 0 ? v[0].msg_hdr.msg_iov : NULL,
+		      r > 0 ? (int)v[0].msg_hdr.msg_iovlen : 0, MOVED(fl, mmsg_bytes(v, r)), t0, t1))
 
 /* Both ends of an in-kernel copy: the bytes were read from one and written to the other. */
 static void record_copy(int in, int out, ssize_t r, uint64_t t0, uint64_t t1)

@@ -8,10 +8,14 @@
  * assembly vfork in vfork.S marks the thread so that nothing it does is
  * recorded into, or ends, its parent's image.
  */
+#include <elf.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -50,6 +54,81 @@ HOOK(pid_t, _Fork, (void))
 	return fork_common(real__Fork);
 }
 
+/*
+ * daemon(): libc's forks and ends the parent with its internal _exit(),
+ * which no hook sees, so the parent's report would never be written.  The
+ * same steps (those of glibc's daemon()), through the hooks: the calls of
+ * fork, _exit, chdir, open, dup2 and close below resolve to the shim's own.
+ */
+HOOK(int, daemon, (int nochdir, int noclose))
+{
+	struct stat st;
+	pid_t pid;
+	int fd;
+
+	ENSURE_REAL();
+	if (!shim_on())
+		return real_daemon ? real_daemon(nochdir, noclose) : (errno = ENOSYS, -1);
+	if ((pid = fork()) < 0)
+		return -1;
+	if (pid > 0)
+		_exit(0);
+	if (setsid() < 0)
+		return -1;
+	if (!nochdir)
+		chdir("/");
+	if (noclose)
+		return 0;
+	if ((fd = open("/dev/null", O_RDWR)) < 0)
+		return -1;
+	if (fstat(fd, &st) < 0 || !S_ISCHR(st.st_mode) || st.st_rdev != makedev(1, 3)) {
+		close(fd);
+		errno = ENODEV;
+		return -1;
+	}
+	dup2(fd, STDIN_FILENO);
+	dup2(fd, STDOUT_FILENO);
+	dup2(fd, STDERR_FILENO);
+	if (fd > 2)
+		close(fd);
+	return 0;
+}
+
+/*
+ * A program may leave a signal handler with longjmp().  If the signal
+ * interrupted a hook while it recorded what its call did, the jump
+ * discards the hook's frames with the thread still marked busy, and from
+ * then on nothing the thread does would be counted.  The jump's target
+ * stack pointer, in the jmp_buf (mangled with the pointer guard, as glibc
+ * does on x86_64: xor %fs:0x30, rol 17), says whether the jump lands above
+ * the outermost frame of the shim; then the mark goes.
+ */
+static void jump_from(const struct __jmp_buf_tag *env)
+{
+	uint64_t sp, guard;
+
+	if (!shim_tls.busy || shim_tls.vfork_child || !env)
+		return;
+	sp = (uint64_t)env->__jmpbuf[6]; /* JB_RSP */
+	__asm__("mov %%fs:0x30, %0" : "=r"(guard));
+	sp = ((sp >> 17) | (sp << 47)) ^ guard;
+	if (sp > shim_tls.busy_sp)
+		shim_tls.busy = 0;
+}
+
+#define LONGJMP_HOOK(name)                                                                         \
+	HOOK(void, name, (struct __jmp_buf_tag * env, int val))                                    \
+	{                                                                                          \
+		ENSURE_REAL();                                                                     \
+		jump_from(env);                                                                    \
+		real_##name(env, val);                                                             \
+		__builtin_unreachable();                                                           \
+	}
+LONGJMP_HOOK(longjmp)
+LONGJMP_HOOK(_longjmp)
+LONGJMP_HOOK(siglongjmp)
+LONGJMP_HOOK(__longjmp_chk)
+
 /* Called by vfork.S when the vfork syscall fails in the parent. */
 long shim_vfork_fail(long err);
 long shim_vfork_fail(long err)
@@ -58,15 +137,89 @@ long shim_vfork_fail(long err)
 	return -1;
 }
 
+/*
+ * 1 if this process's image is ours to end.  Not shim_on(): an _exit() or
+ * exec from a signal handler that interrupted the shim comes while the
+ * thread is busy, and must end the image all the same; a vfork child,
+ * busy too, must not.
+ */
 static int ours(void)
 {
-	return shim_on() && (pid_t)syscall(SYS_getpid) == shim_pid;
+	if (shim_state == SHIM_UNINIT)
+		shim_init();
+	return shim_state == SHIM_ACTIVE && !shim_tls.vfork_child &&
+	       (pid_t)syscall(SYS_getpid) == shim_pid;
 }
 
-/* Ends the image before an exec; returns 1 if the exec must be undone on failure. */
-static int exec_begin(const char *target)
+/*
+ * 1 if the dynamic loader will preload the shim into path: a dynamically
+ * linked ELF file or a script, not set-user-ID to someone else.  A path
+ * that does not exist counts too: the exec fails and this image goes on.
+ * (For a name that exec looks up in PATH, `dirfd` is -1: unknown, 0.)
+ */
+static int loads_shim(int dirfd, const char *path)
 {
-	return ours() && shim_finish(END_EXEC, 0, 0, target) == 0;
+	Elf64_Ehdr eh;
+	Elf64_Phdr ph[64];
+	struct stat st;
+	long n;
+	int fd;
+
+	if (dirfd == -1 || !path)
+		return 0;
+	if (syscall(SYS_newfstatat, dirfd, path, &st, 0) < 0)
+		return errno == ENOENT || errno == ENOTDIR;
+	/* Only regular files are opened (a FIFO would block); set-ID to another
+	 * user or group, the loader ignores LD_PRELOAD. */
+	if (!S_ISREG(st.st_mode) || (st.st_mode & S_ISUID && st.st_uid != getuid()) ||
+	    (st.st_mode & S_ISGID && st.st_gid != getgid()))
+		return 0;
+	fd = (int)syscall(SYS_openat, dirfd, path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	n = syscall(SYS_pread64, fd, &eh, sizeof(eh), 0);
+	if (n >= 2 && !memcmp(&eh, "#!", 2)) {
+		shim_close(fd);
+		return 1;
+	}
+	if (n == (long)sizeof(eh) && !memcmp(eh.e_ident, ELFMAG, SELFMAG) && eh.e_phnum <= 64 &&
+	    eh.e_phentsize == sizeof(ph[0])) {
+		n = syscall(SYS_pread64, fd, ph, sizeof(ph[0]) * eh.e_phnum, (long)eh.e_phoff);
+		for (int i = 0; i * (long)sizeof(ph[0]) < n; i++)
+			if (ph[i].p_type == PT_INTERP) {
+				shim_close(fd);
+				return 1;
+			}
+	}
+	shim_close(fd);
+	return 0;
+}
+
+/*
+ * Ends the image before an exec of path (from dirfd) into environment
+ * envp; returns 1 if the exec must be undone on failure.  The counter file
+ * is handed over only to a new image that runs the shim into our directory
+ * (and whose file size limit lets the shim start).
+ */
+static int exec_begin(int dirfd, const char *path, char *const envp[])
+{
+	struct stat st;
+	int handover;
+
+	if (!ours())
+		return 0;
+	/* A path the kernel cannot read: the exec fails with EFAULT, nothing ends. */
+	if (path && syscall(SYS_newfstatat, AT_FDCWD, path, &st, AT_SYMLINK_NOFOLLOW) < 0 &&
+	    errno == EFAULT)
+		return 0;
+	handover = shim_env_continues(envp) && shim_shm_fits() && loads_shim(dirfd, path);
+	return shim_finish(END_EXEC, handover ? EXEC_HANDOVER : 0, 0, path) == 0;
+}
+
+/* The dirfd for exec_begin() of a file that exec may look up in PATH. */
+static int search_dirfd(const char *file)
+{
+	return file && strchr(file, '/') ? AT_FDCWD : -1;
 }
 
 static void exec_failed(int begun)
@@ -83,7 +236,7 @@ HOOK(int, execve, (const char *path, char *const argv[], char *const envp[]))
 	int begun, r;
 
 	ENSURE_REAL();
-	begun = exec_begin(path);
+	begun = exec_begin(AT_FDCWD, path, envp);
 	r = real_execve(path, argv, envp);
 	exec_failed(begun);
 	return r;
@@ -94,7 +247,7 @@ HOOK(int, execv, (const char *path, char *const argv[]))
 	int begun, r;
 
 	ENSURE_REAL();
-	begun = exec_begin(path);
+	begun = exec_begin(AT_FDCWD, path, environ);
 	r = real_execv(path, argv);
 	exec_failed(begun);
 	return r;
@@ -105,7 +258,7 @@ HOOK(int, execvp, (const char *file, char *const argv[]))
 	int begun, r;
 
 	ENSURE_REAL();
-	begun = exec_begin(file);
+	begun = exec_begin(search_dirfd(file), file, environ);
 	r = real_execvp(file, argv);
 	exec_failed(begun);
 	return r;
@@ -116,7 +269,7 @@ HOOK(int, execvpe, (const char *file, char *const argv[], char *const envp[]))
 	int begun, r;
 
 	ENSURE_REAL();
-	begun = exec_begin(file);
+	begun = exec_begin(search_dirfd(file), file, envp);
 	r = real_execvpe(file, argv, envp);
 	exec_failed(begun);
 	return r;
@@ -127,7 +280,10 @@ HOOK(int, fexecve, (int fd, char *const argv[], char *const envp[]))
 	int begun, r;
 
 	ENSURE_REAL();
-	begun = exec_begin(argv && argv[0] ? argv[0] : "");
+	/* (argv[0] names the exec; an argv the kernel would refuse is not read.) */
+	begun = exec_begin(-1,
+			   argv && shim_mapped(argv) && argv[0] && shim_mapped(argv[0]) ? argv[0] : "",
+			   envp);
 	r = real_fexecve(fd, argv, envp);
 	exec_failed(begun);
 	return r;
@@ -142,7 +298,7 @@ HOOK(int, execveat, (int dirfd, const char *path, char *const argv[], char *cons
 		errno = ENOSYS;
 		return -1;
 	}
-	begun = exec_begin(path);
+	begun = exec_begin(fl ? -1 : dirfd, path, envp);
 	r = real_execveat(dirfd, path, argv, envp, fl);
 	exec_failed(begun);
 	return r;
@@ -253,11 +409,26 @@ HOOK(void, quick_exit, (int status))
 	__builtin_unreachable();
 }
 
+/*
+ * A program that gives a fatal signal back to SIG_DFL (the cleanup idiom:
+ * its handler restores the default and raises the signal again) gets the
+ * shim's handler back instead, and reads SIG_DFL, as at the start: the
+ * report is then written as for a signal the program never handled.
+ */
 HOOK(int, sigaction, (int sig, const struct sigaction *act, struct sigaction *old))
 {
 	ENSURE_REAL();
-	if (!shim_signal_owned(sig))
+	if (!shim_signal_owned(sig)) {
+		struct sigaction prev;
+
+		if (act && act->sa_handler == SIG_DFL && real_sigaction(sig, NULL, &prev) == 0 &&
+		    shim_signal_reclaim(sig) == 0) {
+			if (old)
+				*old = prev;
+			return 0;
+		}
 		return real_sigaction(sig, act, old);
+	}
 	if (act && act->sa_handler != SIG_DFL) {
 		struct sigaction prev;
 		int r;
@@ -278,10 +449,16 @@ HOOK(int, sigaction, (int sig, const struct sigaction *act, struct sigaction *ol
 
 static sighandler_t signal_common(sighandler_t (*fn)(int, sighandler_t), int sig, sighandler_t h)
 {
+	struct sigaction prev;
 	sighandler_t r;
 
-	if (!shim_signal_owned(sig))
+	if (!shim_signal_owned(sig)) {
+		/* SIG_DFL gives the signal back to the shim (see sigaction above). */
+		if (h == SIG_DFL && real_sigaction(sig, NULL, &prev) == 0 &&
+		    shim_signal_reclaim(sig) == 0)
+			return prev.sa_handler;
 		return fn(sig, h);
+	}
 	if (h == SIG_DFL)
 		return SIG_DFL;
 	r = fn(sig, h);
@@ -307,4 +484,42 @@ HOOK(sighandler_t, bsd_signal, (int sig, sighandler_t h))
 {
 	ENSURE_REAL();
 	return signal_common(real_bsd_signal, sig, h);
+}
+
+/*
+ * sigset() and sigignore() set dispositions with libc's internal sigaction:
+ * the shim only learns that the program's disposition replaced its own, and
+ * hides its handler in what sigset() returns.  (SIG_HOLD only blocks.)
+ */
+HOOK(sighandler_t, sigset, (int sig, sighandler_t h))
+{
+	sighandler_t r;
+	int owned;
+
+	ENSURE_REAL();
+	if (!real_sigset) {
+		errno = ENOSYS;
+		return SIG_ERR;
+	}
+	owned = shim_signal_owned(sig);
+	r = real_sigset(sig, h);
+	if (!owned || r == SIG_ERR)
+		return r;
+	if (h != SIG_HOLD)
+		shim_signal_set(sig, NULL);
+	return r == SIG_HOLD ? r : SIG_DFL;
+}
+
+HOOK(int, sigignore, (int sig))
+{
+	int r;
+
+	ENSURE_REAL();
+	if (!real_sigignore) {
+		errno = ENOSYS;
+		return -1;
+	}
+	if ((r = real_sigignore(sig)) == 0 && shim_signal_owned(sig))
+		shim_signal_set(sig, NULL);
+	return r;
 }

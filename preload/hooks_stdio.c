@@ -20,20 +20,20 @@ static inline int fp_fd(FILE *f)
 }
 
 /*
- * STDIO_PASS(f, call): pass through when the shim is off; otherwise account
- * what inline code did to f's buffer since the last call (stdio_track.c).
- * STDIO_DONE(f, record): run `record` with t1_ set, then remember f's
- * buffer pointers.  errno is kept.
+ * STDIO_PASS(f, call): pass through when the shim is off; otherwise take f's
+ * lock (stdio_track.h) and account what inline code did to f's buffer since
+ * the last call (stdio_track.c).  STDIO_DONE(f, record): run `record` with
+ * t1_ set, remember f's buffer pointers, and let the lock go; every path
+ * after STDIO_PASS goes through it once.  errno is kept.
  */
 #define STDIO_PASS(f, call)                                                                        \
-	do {                                                                                       \
-		ENSURE_REAL();                                                                     \
-		if (!shim_on())                                                                    \
-			return call;                                                               \
-		ENTER();                                                                           \
-		shim_stdio_pre(f);                                                                 \
-		LEAVE();                                                                           \
-	} while (0)
+	ENSURE_REAL();                                                                             \
+	if (!shim_on())                                                                            \
+		return call;                                                                       \
+	int locked_ = shim_stdio_lock(f);                                                          \
+	ENTER();                                                                                   \
+	shim_stdio_pre(f);                                                                         \
+	LEAVE()
 
 #define STDIO_DONE(f, record)                                                                      \
 	do {                                                                                       \
@@ -45,6 +45,7 @@ static inline int fp_fd(FILE *f)
 			shim_stdio_post(f);                                                        \
 			LEAVE();                                                                   \
 		}                                                                                  \
+		shim_stdio_unlock(f, locked_);                                                     \
 		(void)t1_;                                                                         \
 		errno = e_;                                                                        \
 	} while (0)
@@ -208,26 +209,54 @@ HOOK(int, __overflow, (FILE *f, int c))
 	return r;
 }
 
+/*
+ * A byte pushed back where it was just read (glibc then only steps the
+ * read pointer back) will be read, and counted, again: it comes off the
+ * count now.  Any other (a character of the program's own, which glibc
+ * keeps in a backup area) was never counted, and is counted if read.
+ */
 HOOK(int, ungetc, (int c, FILE *f))
 {
-	int r;
+	int r, again;
 
 	STDIO_PASS(f, real_ungetc(c, f));
+	again = f && c != EOF && f->_IO_read_ptr && f->_IO_read_ptr > f->_IO_read_base &&
+		(unsigned char)f->_IO_read_ptr[-1] == (unsigned char)c;
 	r = real_ungetc(c, f);
-	if (r != EOF && fp_fd(f) >= 0)
-		STDIO_DONE(f, shim_io_unget(fp_fd(f)));
+	STDIO_DONE(f, if (r != EOF && again && fp_fd(f) >= 0) shim_io_unget(fp_fd(f)));
 	return r;
+}
+
+/*
+ * The bytes fgets() stored in s.  strlen(s) stops at a NUL byte in the data;
+ * the buffer pointers tell exactly when the call took the line from the
+ * buffer with at most one refill (see consumed() below), and never less
+ * than the truth, so the larger of the two is taken.
+ */
+static ssize_t line_bytes(FILE *f, const char *s, char *ptr0, char *end0)
+{
+	ssize_t len = (ssize_t)strlen(s), moved;
+
+	if (!f)
+		return len;
+	if (f->_IO_read_end == end0 && f->_IO_read_ptr >= ptr0)
+		moved = f->_IO_read_ptr - ptr0;
+	else
+		moved = (end0 - ptr0) + (f->_IO_read_ptr - f->_IO_read_base);
+	return moved > len ? moved : len;
 }
 
 #define FGETS_HOOK(name)                                                                           \
 	HOOK(char *, name, (char *s, int n, FILE *f))                                              \
 	{                                                                                          \
+		char *r, *ptr0, *end0;                                                             \
 		uint64_t t0;                                                                       \
-		char *r;                                                                           \
-		STDIO_PASS(f, real_##name(s, n, f));                                                  \
+		STDIO_PASS(f, real_##name(s, n, f));                                               \
+		ptr0 = f ? f->_IO_read_ptr : NULL; /* (NULL: libc's crash, not ours) */            \
+		end0 = f ? f->_IO_read_end : NULL;                                                 \
 		t0 = now_tick();                                                                   \
 		r = real_##name(s, n, f);                                                          \
-		STDIO_DONE(f, rd(f, s, r ? (ssize_t)strlen(s) : 0, t0, t1_));                         \
+		STDIO_DONE(f, rd(f, s, r ? line_bytes(f, s, ptr0, end0) : 0, t0, t1_));            \
 		return r;                                                                          \
 	}
 FGETS_HOOK(fgets)
@@ -236,12 +265,14 @@ FGETS_HOOK(fgets_unlocked)
 #define FGETS_CHK_HOOK(name)                                                                       \
 	HOOK(char *, name, (char *s, size_t bl, int n, FILE *f))                                   \
 	{                                                                                          \
+		char *r, *ptr0, *end0;                                                             \
 		uint64_t t0;                                                                       \
-		char *r;                                                                           \
-		STDIO_PASS(f, real_##name(s, bl, n, f));                                              \
+		STDIO_PASS(f, real_##name(s, bl, n, f));                                           \
+		ptr0 = f ? f->_IO_read_ptr : NULL; /* (NULL: libc's crash, not ours) */            \
+		end0 = f ? f->_IO_read_end : NULL;                                                 \
 		t0 = now_tick();                                                                   \
 		r = real_##name(s, bl, n, f);                                                      \
-		STDIO_DONE(f, rd(f, s, r ? (ssize_t)strlen(s) : 0, t0, t1_));                         \
+		STDIO_DONE(f, rd(f, s, r ? line_bytes(f, s, ptr0, end0) : 0, t0, t1_));            \
 		return r;                                                                          \
 	}
 FGETS_CHK_HOOK(__fgets_chk)
@@ -413,11 +444,12 @@ static int scan(int (*fn)(FILE *, const char *, va_list), FILE *f, const char *f
 {
 	char *ptr0, *end0;
 	uint64_t t0;
-	int r;
+	int r, locked_;
 
 	ENSURE_REAL();
 	if (!shim_on() || fp_fd(f) < 0)
 		return fn(f, fmt, ap);
+	locked_ = shim_stdio_lock(f);
 	ENTER();
 	shim_stdio_pre(f);
 	LEAVE();
@@ -488,12 +520,14 @@ HOOK(void, perror, (const char *s))
 	const char *msg;
 	uint64_t t0;
 	size_t len;
+	int locked_;
 
 	ENSURE_REAL();
 	if (!shim_on()) {
 		real_perror(s);
 		return;
 	}
+	locked_ = shim_stdio_lock(stderr);
 	ENTER();
 	shim_stdio_pre(stderr);
 	LEAVE();
@@ -511,11 +545,12 @@ HOOK(void, perror, (const char *s))
 
 HOOK(int, fflush, (FILE *f))
 {
-	int r;
+	int r, locked_;
 
 	ENSURE_REAL();
 	if (!shim_on())
 		return real_fflush(f);
+	locked_ = shim_stdio_lock(f);
 	ENTER();
 	if (f)
 		shim_stdio_pre(f);
@@ -523,7 +558,16 @@ HOOK(int, fflush, (FILE *f))
 		shim_stdio_sweep();
 	LEAVE();
 	r = real_fflush(f);
-	STDIO_DONE(f, (void)0);
+	if (f) {
+		STDIO_DONE(f, (void)0);
+	} else {
+		int e = errno;
+
+		ENTER();
+		shim_stdio_post_all();
+		LEAVE();
+		errno = e;
+	}
 	return r;
 }
 
@@ -544,11 +588,14 @@ SEEK_HOOK(fsetpos64, (FILE *f, const fpos_t *p), (f, p))
 
 HOOK(void, rewind, (FILE *f))
 {
+	int locked_;
+
 	ENSURE_REAL();
 	if (!shim_on()) {
 		real_rewind(f);
 		return;
 	}
+	locked_ = shim_stdio_lock(f);
 	ENTER();
 	shim_stdio_pre(f);
 	LEAVE();

@@ -42,11 +42,20 @@ struct shim_tls {
 	int in_resolve;	 /* inside shim_resolve() */
 	int vfork_child; /* running as a vfork child on its parent's stack */
 	int dead;	 /* slot released at thread exit */
+	/* Signals (bit sig - 1) a vfork child took over from the shim: its
+	 * dispositions are its own, owned[] is its parent's. */
+	uint64_t vfork_disowned;
+	uintptr_t busy_sp; /* stack pointer when busy last went from 0 to 1 */
 	struct shm_thread *slot;
 	unsigned slot_idx;
-	/* Usable bytes not yet folded into the global live count, plus heap_bias
-	 * (heap.h); heap_span is 2 * heap_bias - 1.  All 0 until the first fold. */
-	uint64_t heap_biased, heap_bias, heap_span;
+	/*
+	 * Usable bytes not yet folded into the global live count, plus
+	 * heap_bias (heap.h), kept in *heap_acc: the heap_biased of the
+	 * thread's own slot, where the report sees it, else own_biased.
+	 * heap_span is 2 * heap_bias - 1.  All 0 until the first fold.
+	 */
+	uint64_t *heap_acc;
+	uint64_t own_biased, heap_bias, heap_span;
 	int64_t sample_left;  /* bytes until the next sampled allocation */
 	uint64_t rng;
 	unsigned span_depth;
@@ -56,6 +65,7 @@ struct shim_tls {
 /* vfork.S writes busy and vfork_child at these offsets. */
 _Static_assert(offsetof(struct shim_tls, busy) == 0, "vfork.S offset");
 _Static_assert(offsetof(struct shim_tls, vfork_child) == 8, "vfork.S offset");
+_Static_assert(offsetof(struct shim_tls, vfork_disowned) == 16, "vfork.S offset");
 
 extern __thread struct shim_tls shim_tls __attribute__((tls_model("initial-exec")));
 
@@ -103,15 +113,45 @@ static inline void atomic_add(uint64_t *field, uint64_t v)
 	__atomic_fetch_add(field, v, __ATOMIC_RELAXED);
 }
 
-#define ENTER() (shim_tls.busy++)
-#define LEAVE() (shim_tls.busy--)
+/*
+ * Marks the thread inside the shim, and back.  The stack pointer at the
+ * outermost mark tells a longjmp() out of a signal handler whether it
+ * leaves the shim's frames behind (hooks_proc.c).
+ */
+static inline void shim_enter(void)
+{
+	if (!shim_tls.busy++)
+		__asm__ volatile("mov %%rsp, %0" : "=r"(shim_tls.busy_sp));
+}
+
+static inline void shim_leave(void)
+{
+	if (likely(shim_tls.busy > 0))
+		shim_tls.busy--;
+}
+
+#define ENTER() shim_enter()
+#define LEAVE() shim_leave()
 
 /* shm.c */
 int shim_shm_create(pid_t pid, pid_t ppid, struct shm_header *parent);
+/* 1 if the file size limit leaves room for a counter file (else the shim stays off). */
+int shim_shm_fits(void);
 void shim_slot_release(void);
 void shim_after_fork_child(void);
-/* Ends the image: writes the JSON report; returns 0 or -errno. */
+/*
+ * Ends the image: writes the JSON report; returns 0 or -errno.  For END_EXEC,
+ * status is EXEC_HANDOVER when the new image will run the shim into the same
+ * directory (it removes the counter file), else 0.
+ */
 int shim_finish(int reason, int status, int sig, const char *exec_target);
+#define EXEC_HANDOVER 1
+/*
+ * For a fatal signal, after shim_finish() returned -EALREADY: waits (at
+ * most 2 s) for the thread that is writing the report, or, if the signal
+ * interrupted this thread writing it, writes it again with this end.
+ */
+int shim_finish_interrupted(int reason, int status, int sig);
 /* Undoes shim_finish(END_EXEC) after a failed exec. */
 void shim_unfinish(void);
 
@@ -144,6 +184,7 @@ void shim_io_readv(int fd, const struct iovec *iov, int n, ssize_t r, uint64_t t
 void shim_io_writev(int fd, const struct iovec *iov, int n, ssize_t r, uint64_t t0, uint64_t t1);
 void shim_io_sendto(int fd, const void *buf, size_t len, ssize_t r, const struct sockaddr *to,
 		    socklen_t tolen, uint64_t t0, uint64_t t1);
+void shim_io_sendmmsg(int fd, const struct mmsghdr *v, int r, uint64_t t0, uint64_t t1);
 void shim_io_poll(uint64_t t0, uint64_t t1);
 void shim_net_connect(int fd, const struct sockaddr *sa, socklen_t len, int ret, int err,
 		      uint64_t t0, uint64_t t1);
@@ -154,6 +195,9 @@ void shim_file_flush_pending(struct shm_thread *s);
 
 /* heap.c, heap.h */
 void shim_heap_flush(void);
+void shim_heap_release(void);
+void shim_heap_attach(struct shm_thread *s);
+void shim_heap_detach(void);
 int64_t shim_heap_pending_bytes(void);
 void shim_heap_init(void);
 
@@ -161,7 +205,16 @@ void shim_heap_init(void);
 void shim_lock_wait(uint64_t t0, uint64_t t1);
 
 /* lifecycle.c */
+/* 1 if an image started with envp runs the shim into our directory. */
+int shim_env_continues(char *const envp[]);
+/* 1 if the page of the program's pointer p is mapped (readable without a crash). */
+int shim_mapped(const void *p);
 void shim_signals_install(void);
+/*
+ * A program gives fatal signal sig back to SIG_DFL: the shim's handler is
+ * installed instead (read back as SIG_DFL).  Returns 0 if it was.
+ */
+int shim_signal_reclaim(int sig);
 void shim_signal_query(int sig, struct sigaction *old);
 int shim_signal_owned(int sig);
 void shim_signal_set(int sig, const struct sigaction *act);

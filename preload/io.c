@@ -169,8 +169,13 @@ static void net_write(struct shm_fd *e, const void *buf, size_t buflen, ssize_t 
 	if (r <= 0)
 		return;
 	atomic_add(&p->bytes_sent, (uint64_t)r);
-	if (e->state & FDS_WROTE)
+	if (e->state & FDS_WROTE) {
+		/* Pipelining: more requests written before the first response is read. */
+		if (e->role == ROLE_CLIENT && (e->state & FDS_HTTP))
+			atomic_add(&p->http_requests,
+				   count_http_requests(buf, buflen < (size_t)r ? buflen : (size_t)r));
 		return;
+	}
 	if (e->role == ROLE_CLIENT) {
 		unsigned nreq = count_http_requests(buf, buflen < (size_t)r ? buflen : (size_t)r);
 
@@ -203,8 +208,12 @@ static void net_read(struct shm_fd *e, const void *buf, ssize_t r, uint64_t t0, 
 	if (r <= 0)
 		return;
 	atomic_add(&p->bytes_received, (uint64_t)r);
-	if (e->state & FDS_READ)
+	if (e->state & FDS_READ) {
+		/* Pipelining: more requests read before the first one is answered. */
+		if (e->role == ROLE_SERVER && buf && (e->state & FDS_HTTP))
+			atomic_add(&p->http_requests, count_http_requests(buf, (size_t)r));
 		return;
+	}
 	if (e->role == ROLE_CLIENT) {
 		if (e->state & FDS_WROTE) {
 			atomic_add(&p->round_trips, 1);
@@ -216,9 +225,12 @@ static void net_read(struct shm_fd *e, const void *buf, ssize_t r, uint64_t t0, 
 		unsigned nreq = count_http_requests(buf, (size_t)r);
 
 		if (nreq) {
+			e->state |= FDS_HTTP;
 			atomic_add(&p->http_requests, nreq);
 			if (p->pclass == PC_UNKNOWN)
 				p->pclass = PC_HTTP;
+		} else {
+			e->state &= (uint8_t)~FDS_HTTP;
 		}
 	}
 	e->state = (uint8_t)((e->state & ~FDS_WROTE) | FDS_READ);
@@ -258,10 +270,15 @@ void shim_io_write(int fd, const void *buf, size_t buflen, ssize_t r, uint64_t t
 	io_event(fd, 0, buf, buflen, r, t0, t1, stdio);
 }
 
+/*
+ * The program's iovec is read only after a call that succeeded: a failed
+ * one may have been refused it (EFAULT), and reading it would crash the
+ * program instead.  The same holds for every pointer below.
+ */
 void shim_io_readv(int fd, const struct iovec *iov, int n, ssize_t r, uint64_t t0, uint64_t t1)
 {
-	const void *b = n > 0 && iov ? iov[0].iov_base : NULL;
-	size_t l = n > 0 && iov ? iov[0].iov_len : 0;
+	const void *b = r >= 0 && n > 0 && iov ? iov[0].iov_base : NULL;
+	size_t l = r >= 0 && n > 0 && iov ? iov[0].iov_len : 0;
 
 	if (r >= 0 && (size_t)r < l)
 		l = (size_t)r;
@@ -270,10 +287,27 @@ void shim_io_readv(int fd, const struct iovec *iov, int n, ssize_t r, uint64_t t
 
 void shim_io_writev(int fd, const struct iovec *iov, int n, ssize_t r, uint64_t t0, uint64_t t1)
 {
-	const void *b = n > 0 && iov ? iov[0].iov_base : NULL;
-	size_t l = n > 0 && iov ? iov[0].iov_len : 0;
+	const void *b = r >= 0 && n > 0 && iov ? iov[0].iov_base : NULL;
+	size_t l = r >= 0 && n > 0 && iov ? iov[0].iov_len : 0;
 
 	io_event(fd, 0, b, l, r, t0, t1, 0);
+}
+
+/* The socket e sends to `to` from now on (a datagram's destination). */
+static void sendto_peer(struct shm_fd *e, const struct sockaddr *to, socklen_t tolen)
+{
+	char addr[SHM_ADDR_LEN];
+	int pclass, tr = e->transport;
+
+	if (shim_format_addr(to, tolen, addr, sizeof(addr), &tr, &pclass) == 0) {
+		uint32_t idx = shim_peer_index(addr, tr ? tr : TR_UDP, ROLE_CLIENT, pclass);
+
+		if (idx != e->peer) {
+			e->peer = (uint16_t)idx;
+			e->role = ROLE_CLIENT;
+			e->state &= (uint8_t)~(FDS_WROTE | FDS_READ);
+		}
+	}
 }
 
 void shim_io_sendto(int fd, const void *buf, size_t len, ssize_t r, const struct sockaddr *to,
@@ -281,21 +315,45 @@ void shim_io_sendto(int fd, const void *buf, size_t len, ssize_t r, const struct
 {
 	struct shm_fd *e;
 
-	if (to && tolen && (e = shim_fd_classified(fd)) && shim_kind_of(e) == IO_SOCKET) {
-		char addr[SHM_ADDR_LEN];
-		int pclass, tr = e->transport;
-
-		if (shim_format_addr(to, tolen, addr, sizeof(addr), &tr, &pclass) == 0) {
-			uint32_t idx = shim_peer_index(addr, tr ? tr : TR_UDP, ROLE_CLIENT, pclass);
-
-			if (idx != e->peer) {
-				e->peer = (uint16_t)idx;
-				e->role = ROLE_CLIENT;
-				e->state &= (uint8_t)~(FDS_WROTE | FDS_READ);
-			}
-		}
-	}
+	if (r >= 0 && to && tolen && (e = shim_fd_classified(fd)) && shim_kind_of(e) == IO_SOCKET)
+		sendto_peer(e, to, tolen);
 	io_event(fd, 0, buf, len, r, t0, t1, 0);
+}
+
+/*
+ * sendmmsg: one call with the bytes of all the messages it sent, by kind;
+ * on a socket each message goes to its peer, the destination it names (as
+ * with sendto) or the connected one.
+ */
+void shim_io_sendmmsg(int fd, const struct mmsghdr *v, int r, uint64_t t0, uint64_t t1)
+{
+	struct shm_thread *s = shim_slot();
+	struct shm_fd *e = shim_fd_classified(fd);
+	int k = shim_kind_of(e);
+	ssize_t bytes = r;
+
+	if (r > 0) {
+		bytes = 0;
+		for (int i = 0; i < r; i++)
+			bytes += v[i].msg_len;
+	}
+	io_count(s, k, 0, bytes, t1 - t0, 0);
+	s->last_tick = t1;
+	if (!e || k != IO_SOCKET)
+		return;
+	if (r <= 0) {
+		net_write(e, NULL, 0, r, t0, t1 - t0);
+		return;
+	}
+	for (int i = 0; i < r; i++) {
+		const struct msghdr *m = &v[i].msg_hdr;
+
+		if (m->msg_name && m->msg_namelen)
+			sendto_peer(e, m->msg_name, m->msg_namelen);
+		net_write(e, m->msg_iovlen ? m->msg_iov[0].iov_base : NULL,
+			  m->msg_iovlen ? m->msg_iov[0].iov_len : 0, (ssize_t)v[i].msg_len, t0,
+			  i ? 0 : t1 - t0);
+	}
 }
 
 void shim_io_poll(uint64_t t0, uint64_t t1)
@@ -318,8 +376,15 @@ void shim_net_connect(int fd, const struct sockaddr *sa, socklen_t len, int ret,
 
 	if (!e || shim_kind_of(e) != IO_SOCKET)
 		return;
-	if (ret < 0 && (err == EALREADY || err == EISCONN || err == EINTR))
+	if (ret < 0 && (err == EALREADY || err == EISCONN || err == EINTR || err == EFAULT))
 		return;
+	/* connect() again on a pending non-blocking connect: 0 once it completed, not a new one. */
+	if (e->state & FDS_CONNECTING) {
+		if (ret == 0)
+			connect_done(e, t1);
+		if (ret == 0 || err == EINPROGRESS)
+			return;
+	}
 	tr = e->transport;
 	if (shim_format_addr(sa, len, addr, sizeof(addr), &tr, &pclass) < 0)
 		return;
@@ -367,7 +432,8 @@ void shim_net_accept(int lfd, int fd)
 		return;
 	e->transport = (uint8_t)tr;
 	e->role = ROLE_SERVER;
-	if (getsockname(fd, (struct sockaddr *)&ss, &sl) < 0 ||
+	/* The listening address (0.0.0.0:80), not the one this client reached (127.0.0.1:80). */
+	if (getsockname(lfd, (struct sockaddr *)&ss, &sl) < 0 ||
 	    shim_format_addr((struct sockaddr *)&ss, sl, addr, sizeof(addr), &tr, &pclass) < 0)
 		return;
 	idx = shim_peer_index(addr, tr, ROLE_SERVER, pclass);

@@ -20,7 +20,7 @@
 #include <stdint.h>
 
 #define SHM_MAGIC	 0x314d485350524550ULL /* "PERPSHM1", little endian */
-#define SHM_VERSION	 2
+#define SHM_VERSION	 3
 
 #define SHM_MAX_THREADS	 256	/* counter slots; more threads share the last slot */
 #define SHM_MAX_FDS	 65536	/* descriptors tracked individually */
@@ -78,6 +78,8 @@ struct shm_thread {
 	struct file_pending fpend;
 	uint64_t poll_calls, poll_blocked;
 	uint64_t heap_frees, heap_reallocs, heap_bytes; /* allocations: the sum of hist[] */
+	/* The owner's heap change not folded into heap_live yet, plus heap_bias (heap.c). */
+	uint64_t heap_biased, heap_bias;
 	uint64_t hist[SHM_HIST_BUCKETS];
 	uint64_t lock_contended, lock_wait;
 	uint64_t dns_lookups, dns_failures, dns_blocked;
@@ -175,7 +177,8 @@ struct shm_header {
 	/* Shared, atomic. */
 	int64_t heap_live;	  /* usable bytes, folded in from threads */
 	int64_t heap_peak;
-	uint64_t heap_peak_error; /* bound on the error of heap_peak */
+	uint64_t heap_peak_error; /* bound on the error of heap_peak: the largest heap_bias_sum */
+	int64_t heap_bias_sum;	  /* sum of the threads' fold limits (heap.c) */
 	uint64_t heap_sample_interval;
 	uint64_t net_connects, net_connect_errors, net_connect_ticks, net_accepts;
 	uint32_t threads_seen;

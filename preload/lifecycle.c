@@ -12,6 +12,7 @@
  * order, a moment earlier) so the kernel's I/O counters are complete.
  */
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -138,38 +139,90 @@ static uint64_t parse_u64(const char *s, uint64_t def)
 }
 
 static int want_signals = 1;
+static struct env env; /* large: not on the stack of whoever calls malloc first */
+
+/* The directory PERFSHIM_OUT=v names from the working directory now; 0 or -1. */
+static int out_dir(const char *v, char *dst, size_t cap)
+{
+	size_t n = 0;
+
+	if (v[0] != '/') {
+		if (syscall(SYS_getcwd, dst, cap) < 0)
+			return -1;
+		n = strlen(dst);
+		if (n + 1 < cap)
+			dst[n++] = '/';
+	}
+	shim_strlcpy(dst + n, v, cap - n);
+	n = strlen(dst);
+	while (n > 1 && dst[n - 1] == '/')
+		dst[--n] = 0;
+	return 0;
+}
+
+/*
+ * 1 if the page of p is mapped: the program's pointers to the new
+ * environment are read only then, so that one the kernel would refuse
+ * (EFAULT) is not a crash.  known[] holds the last two pages found mapped
+ * (an environment lies on a page or two: a few mincore() calls per exec).
+ */
+static int mapped(const void *p, uintptr_t *known)
+{
+	uintptr_t page = (uintptr_t)p & ~(uintptr_t)4095;
+	unsigned char vec;
+
+	if (page == known[0] || page == known[1])
+		return 1;
+	if (syscall(SYS_mincore, page, 1, &vec) < 0)
+		return 0;
+	known[1] = known[0];
+	known[0] = page;
+	return 1;
+}
+
+int shim_mapped(const void *p)
+{
+	uintptr_t known[2] = {1, 1};
+
+	return mapped(p, known);
+}
+
+int shim_env_continues(char *const envp[])
+{
+	static const char out[] = "PERFSHIM_OUT=", pre[] = "LD_PRELOAD=";
+	int have_out = 0, have_pre = 0;
+	uintptr_t known[2] = {1, 1}; /* the last pages found mapped */
+	char dir[4096];
+
+	for (; envp && mapped(envp, known) && *envp; envp++) {
+		const char *v = *envp;
+
+		if (!mapped(v, known))
+			return 0;
+		/* The same directory: a relative name means another one after a chdir(). */
+		if (!strncmp(v, out, sizeof(out) - 1))
+			have_out = out_dir(v + sizeof(out) - 1, dir, sizeof(dir)) == 0 &&
+				   !strcmp(dir, shim_dir);
+		else if (!strncmp(v, pre, sizeof(pre) - 1))
+			have_pre = strstr(v, "libperfshim") != NULL;
+	}
+	return have_out && have_pre;
+}
 
 int shim_init(void)
 {
 	int expected = SHIM_UNINIT, saved = errno;
-	static struct env env; /* large: not on the stack of whoever calls malloc first */
-	size_t n;
 	int ret;
 
 	if (!__atomic_compare_exchange_n(&shim_state, &expected, SHIM_INITING, 0, __ATOMIC_ACQ_REL,
 					 __ATOMIC_ACQUIRE))
 		return __atomic_load_n(&shim_state, __ATOMIC_ACQUIRE) == SHIM_ACTIVE;
-	shim_tls.busy++;
+	ENTER();
 	ENSURE_REAL();
-	if (env_read(&env) < 0 || !env.out[0]) {
+	if (env_read(&env) < 0 || !env.out[0] || out_dir(env.out, shim_dir, sizeof(shim_dir)) < 0) {
 		ret = SHIM_OFF;
 		goto out;
 	}
-	if (env.out[0] != '/') {
-		if (syscall(SYS_getcwd, shim_dir, sizeof(shim_dir)) < 0) {
-			ret = SHIM_OFF;
-			goto out;
-		}
-		n = strlen(shim_dir);
-		if (n + 1 < sizeof(shim_dir))
-			shim_dir[n++] = '/';
-		shim_strlcpy(shim_dir + n, env.out, sizeof(shim_dir) - n);
-	} else {
-		shim_strlcpy(shim_dir, env.out, sizeof(shim_dir));
-	}
-	n = strlen(shim_dir);
-	while (n > 1 && shim_dir[n - 1] == '/')
-		shim_dir[--n] = 0;
 	syscall(SYS_mkdirat, AT_FDCWD, shim_dir, 0700);
 	want_signals = parse_u64(env.signals, 1) != 0;
 	shim_use_tsc = shim_tsc_usable();
@@ -181,7 +234,7 @@ int shim_init(void)
 	shim_shm->heap_sample_interval = parse_u64(env.heap_sample, 524288);
 	ret = SHIM_ACTIVE;
 out:
-	shim_tls.busy--;
+	LEAVE();
 	__atomic_store_n(&shim_state, ret, __ATOMIC_RELEASE);
 	errno = saved;
 	return ret == SHIM_ACTIVE;
@@ -194,11 +247,23 @@ static void on_exit_handler(int status, void *arg)
 	    (pid_t)syscall(SYS_getpid) != shim_pid)
 		return;
 	/* stdio's final flush, now rather than a moment later (see the top). */
-	shim_tls.busy++;
+	ENTER();
 	shim_stdio_sweep();
 	real_fflush(NULL);
-	shim_tls.busy--;
+	LEAVE();
 	shim_finish(END_EXIT, status, 0, NULL);
+}
+
+/*
+ * libc forks internally too (forkpty, daemon), where the fork hook does not
+ * see it; the atfork child handlers run for those forks as well.  Ours is
+ * registered first, so it runs before the program's.
+ */
+static void atfork_child(void)
+{
+	ENTER();
+	shim_after_fork_child();
+	LEAVE();
 }
 
 __attribute__((constructor)) static void shim_ctor(void)
@@ -206,6 +271,7 @@ __attribute__((constructor)) static void shim_ctor(void)
 	if (!shim_init())
 		return;
 	on_exit(on_exit_handler, NULL);
+	pthread_atfork(NULL, NULL, atfork_child);
 	shim_slot_key_init();
 	shim_heap_init();
 	if (want_signals)
@@ -226,45 +292,72 @@ static volatile int owned[65];
 
 int shim_signal_owned(int sig)
 {
-	return sig > 0 && sig < 65 && owned[sig];
+	if (sig <= 0 || sig >= 65 || !owned[sig])
+		return 0;
+	return !(shim_tls.vfork_child && (shim_tls.vfork_disowned >> (sig - 1) & 1));
 }
 
 static void fatal_handler(int sig, siginfo_t *si, void *uc)
 {
 	int saved = errno;
+	pid_t pid = (pid_t)syscall(SYS_getpid);
 	struct sigaction dfl;
 
 	(void)uc;
-	if (shim_state == SHIM_ACTIVE && !shim_tls.vfork_child &&
-	    (pid_t)syscall(SYS_getpid) == shim_pid)
-		shim_finish(END_SIGNAL, 0, sig, NULL);
+	/* If the report is being written (exit, exec), by another thread or by this one. */
+	if (shim_state == SHIM_ACTIVE && !shim_tls.vfork_child && pid == shim_pid &&
+	    shim_finish(END_SIGNAL, 0, sig, NULL) == -EALREADY)
+		shim_finish_interrupted(END_SIGNAL, 0, sig);
 	memset(&dfl, 0, sizeof(dfl));
 	dfl.sa_handler = SIG_DFL;
-	owned[sig] = 0;
+	shim_signal_set(sig, NULL);
 	real_sigaction(sig, &dfl, NULL);
-	/* A fault re-executes and faults again; anything else is sent again. */
+	/*
+	 * A fault re-executes and faults again; anything else is sent again,
+	 * to this process: a vfork child is not shim_pid.
+	 */
 	if (!(si && si->si_code > 0 &&
 	      (sig == SIGSEGV || sig == SIGBUS || sig == SIGFPE || sig == SIGILL || sig == SIGTRAP)))
-		syscall(SYS_tgkill, shim_pid, shim_gettid(), sig);
+		syscall(SYS_tgkill, pid, shim_gettid(), sig);
 	errno = saved;
+}
+
+static int take(int sig)
+{
+	struct sigaction act;
+
+	memset(&act, 0, sizeof(act));
+	act.sa_sigaction = fatal_handler;
+	act.sa_flags = SA_SIGINFO | SA_RESTART;
+	sigfillset(&act.sa_mask);
+	if (real_sigaction(sig, &act, NULL) < 0)
+		return -1;
+	owned[sig] = 1;
+	return 0;
 }
 
 void shim_signals_install(void)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(fatal); i++) {
-		struct sigaction old, act;
+		struct sigaction old;
 		int sig = fatal[i];
 
 		if (real_sigaction(sig, NULL, &old) < 0 || old.sa_handler != SIG_DFL ||
 		    (old.sa_flags & SA_SIGINFO))
 			continue;
-		memset(&act, 0, sizeof(act));
-		act.sa_sigaction = fatal_handler;
-		act.sa_flags = SA_SIGINFO | SA_RESTART;
-		sigfillset(&act.sa_mask);
-		if (real_sigaction(sig, &act, NULL) == 0)
-			owned[sig] = 1;
+		take(sig);
 	}
+}
+
+int shim_signal_reclaim(int sig)
+{
+	size_t i;
+
+	if (!want_signals || shim_state != SHIM_ACTIVE || shim_tls.vfork_child)
+		return -1;
+	for (i = 0; i < ARRAY_SIZE(fatal) && fatal[i] != sig; i++)
+		;
+	return i < ARRAY_SIZE(fatal) ? take(sig) : -1;
 }
 
 void shim_signal_query(int sig, struct sigaction *old)
@@ -279,5 +372,9 @@ void shim_signal_query(int sig, struct sigaction *old)
 void shim_signal_set(int sig, const struct sigaction *act)
 {
 	(void)act;
-	owned[sig] = 0;
+	/* A vfork child changes its own disposition, not its parent's. */
+	if (shim_tls.vfork_child)
+		shim_tls.vfork_disowned |= 1ULL << (sig - 1);
+	else
+		owned[sig] = 0;
 }

@@ -15,6 +15,7 @@
 #include <netdb.h>
 #include <poll.h>
 #include <pthread.h>
+#include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -182,6 +183,7 @@
 	X(void, rewind, (FILE *))                                                                  \
 	X(pid_t, fork, (void))                                                                     \
 	X(pid_t, _Fork, (void))                                                                    \
+	X(int, daemon, (int, int))                                                                 \
 	X(int, execve, (const char *, char *const[], char *const[]))                               \
 	X(int, execv, (const char *, char *const[]))                                               \
 	X(int, execvp, (const char *, char *const[]))                                              \
@@ -195,6 +197,12 @@
 	X(sighandler_t, signal, (int, sighandler_t))                                               \
 	X(sighandler_t, sysv_signal, (int, sighandler_t))                                          \
 	X(sighandler_t, bsd_signal, (int, sighandler_t))                                           \
+	X(sighandler_t, sigset, (int, sighandler_t))                                               \
+	X(int, sigignore, (int))                                                                   \
+	X(void, longjmp, (struct __jmp_buf_tag *, int))                                            \
+	X(void, _longjmp, (struct __jmp_buf_tag *, int))                                           \
+	X(void, siglongjmp, (struct __jmp_buf_tag *, int))                                         \
+	X(void, __longjmp_chk, (struct __jmp_buf_tag *, int))                                      \
 	X(int, pthread_mutex_lock, (pthread_mutex_t *))                                            \
 	X(int, pthread_mutex_trylock, (pthread_mutex_t *))                                         \
 	X(int, pthread_rwlock_rdlock, (pthread_rwlock_t *))                                        \

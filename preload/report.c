@@ -4,7 +4,10 @@
  */
 #include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "compiler.h"
 #include "report.h"
@@ -388,7 +391,16 @@ static void w_heap(struct jsonw *w, struct shm_header *h, const struct totals *t
 	uint16_t top[REPORT_MAX_HSITES];
 	int ntop = 0;
 	int64_t live = h->heap_live, peak = h->heap_peak;
+	uint32_t idx[SHM_MAX_THREADS];
+	int nslots = slots(h, idx);
 
+	/* What threads that are still running have not folded in yet. */
+	for (int i = 0; i < nslots; i++) {
+		const struct shm_thread *th = &shm_threads(h)[idx[i]];
+
+		if (th->state == 1)
+			live += (int64_t)(th->heap_biased - th->heap_bias);
+	}
 	jsonw_obj_begin(w, "heap");
 	jsonw_u64(w, "allocs", t->allocs);
 	jsonw_u64(w, "frees", t->frees);
@@ -397,7 +409,8 @@ static void w_heap(struct jsonw *w, struct shm_header *h, const struct totals *t
 	/* Frees of blocks allocated before the shim started can take the sum below 0. */
 	jsonw_u64(w, "live_bytes", live > 0 ? (uint64_t)live : 0);
 	jsonw_u64(w, "peak_live_bytes", peak > 0 ? (uint64_t)peak : 0);
-	jsonw_u64(w, "peak_error_bytes", 65536);
+	/* 64 KiB, or the largest sum of the threads' fold limits when more (heap.c). */
+	jsonw_u64(w, "peak_error_bytes", h->heap_peak_error > 65536 ? h->heap_peak_error : 65536);
 	jsonw_arr_begin(w, "histogram");
 	for (int b = 0; b < SHM_HIST_BUCKETS; b++) {
 		if (!t->hist[b])
@@ -631,5 +644,17 @@ int report_check_header(const struct shm_header *h, uint64_t size)
 	    tmp.off_modules != h->off_modules || tmp.off_spans != h->off_spans ||
 	    tmp.off_order != h->off_order)
 		return -EPROTO;
+	return 0;
+}
+
+int report_rename_noreplace(int fromdfd, const char *from, int todfd, const char *to)
+{
+	if (syscall(SYS_renameat2, fromdfd, from, todfd, to, 1 /* RENAME_NOREPLACE */) == 0)
+		return 0;
+	if (errno != EINVAL && errno != ENOSYS)
+		return -errno;
+	if (syscall(SYS_linkat, fromdfd, from, todfd, to, 0) < 0)
+		return -errno;
+	syscall(SYS_unlinkat, fromdfd, from, 0);
 	return 0;
 }

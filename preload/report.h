@@ -46,5 +46,11 @@ int report_parse_proc_io(const char *text, struct report_kio *out);
 int report_parse_status(const char *text, uint64_t *peak, uint64_t *rss);
 /* Checks that a mapped file of `size` bytes holds a complete counter file. */
 int report_check_header(const struct shm_header *h, uint64_t size);
+/*
+ * Renames from to to unless to exists; returns 0 or -errno (-EEXIST).
+ * Where the filesystem has no RENAME_NOREPLACE (NFS, CIFS, 9p), with a hard
+ * link, which fails the same way, and the removal of from.
+ */
+int report_rename_noreplace(int fromdfd, const char *from, int todfd, const char *to);
 
 #endif

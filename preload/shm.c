@@ -4,6 +4,7 @@
  */
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
@@ -101,6 +102,14 @@ static void copy_tables(struct shm_header *h, struct shm_header *p)
 	h->nmodules = p->nmodules;
 }
 
+int shim_shm_fits(void)
+{
+	struct rlimit lim;
+
+	return syscall(SYS_getrlimit, RLIMIT_FSIZE, &lim) < 0 || lim.rlim_cur == RLIM_INFINITY ||
+	       lim.rlim_cur >= shm_layout(NULL);
+}
+
 int shim_shm_create(pid_t pid, pid_t ppid, struct shm_header *parent)
 {
 	char path[4200], json[4200];
@@ -108,6 +117,13 @@ int shim_shm_create(pid_t pid, pid_t ppid, struct shm_header *parent)
 	struct shm_header *h;
 	uint32_t n;
 	int fd = -1;
+
+	/*
+	 * A file size limit below the counter file: ftruncate() would raise
+	 * SIGXFSZ, which ends the program.  The shim stays off instead.
+	 */
+	if (!shim_shm_fits())
+		return -EFBIG;
 
 	for (n = 0; n < 100000; n++) {
 		fmt_path(path, sizeof(path), pid, n, ".shm", "");
@@ -218,6 +234,7 @@ struct shm_thread *shim_slot_claim(void)
 			}
 			shim_tls.slot = &t[i];
 			shim_tls.slot_idx = i;
+			shim_heap_attach(&t[i]);
 			__atomic_fetch_add(&h->threads_seen, 1, __ATOMIC_RELAXED);
 			__atomic_fetch_add(&h->nthreads_live, 1, __ATOMIC_RELAXED);
 			if (slot_key_ok)
@@ -227,8 +244,12 @@ struct shm_thread *shim_slot_claim(void)
 		__atomic_fetch_add(&h->threads_seen, 1, __ATOMIC_RELAXED);
 		__atomic_fetch_add(&h->threads_shared, 1, __ATOMIC_RELAXED);
 	}
+	shim_heap_detach();
 	shim_tls.slot = &t[SHM_MAX_THREADS - 1];
 	shim_tls.slot_idx = SHM_MAX_THREADS - 1;
+	/* A sharing thread too must fold its pending heap bytes when it exits. */
+	if (slot_key_ok && !shim_tls.dead)
+		pthread_setspecific(slot_key, (void *)1);
 	return shim_tls.slot;
 }
 
@@ -241,6 +262,7 @@ void shim_slot_release(void)
 		return;
 	ENTER();
 	shim_heap_flush();
+	shim_heap_detach();
 	shim_file_flush_pending(s);
 	if (s->state == 1) {
 		unsigned idx = shim_tls.slot_idx;
@@ -252,6 +274,7 @@ void shim_slot_release(void)
 	}
 	shim_tls.slot = NULL;
 	shim_tls.dead = 1;
+	shim_heap_release();
 	shim_tls.span_depth = 0;
 	LEAVE();
 }
@@ -261,10 +284,16 @@ void shim_after_fork_child(void)
 	struct shm_header *old = shim_shm;
 	int64_t live;
 
-	if (!old)
+	/* Done already: from the atfork handler, then again from the fork hook. */
+	if (!old || (pid_t)syscall(SYS_getpid) == shim_pid)
 		return;
 	live = __atomic_load_n(&old->heap_live, __ATOMIC_RELAXED) + shim_heap_pending_bytes();
-	shim_tls.heap_biased = shim_tls.heap_bias;
+	/*
+	 * Counted in live: the thread goes on with nothing unfolded, off the
+	 * old slot (not cleared: that mapping is still the parent's).
+	 */
+	shim_tls.own_biased = shim_tls.heap_bias;
+	shim_tls.heap_acc = &shim_tls.own_biased;
 	shim_tls.slot = NULL;
 	shim_tls.dead = 0;
 	shim_pid = (pid_t)syscall(SYS_getpid);
@@ -274,6 +303,9 @@ void shim_after_fork_child(void)
 	} else {
 		shim_shm->heap_live = live;
 		shim_shm->heap_peak = live;
+		/* The thread goes on with its fold limit; the parent's others are not here. */
+		shim_shm->heap_bias_sum = (int64_t)shim_tls.heap_bias;
+		shim_shm->heap_peak_error = shim_tls.heap_bias;
 	}
 	syscall(SYS_munmap, old, old->file_size);
 	if (shim_state == SHIM_ACTIVE) {
@@ -315,9 +347,110 @@ static void read_kernel(struct report_end *e)
 	e->have_mem = report_parse_status(buf, &e->peak_rss, &e->rss) == 0;
 }
 
+/*
+ * The report (and a counter file put back after a failed exec) is not the
+ * program's output, but a file size limit the program set applies to it,
+ * and past it the kernel raises SIGXFSZ, which would end the process.
+ * While the shim writes such a file the soft limit is lifted to the hard
+ * one, and SIGXFSZ blocked; one it raised is taken back.
+ */
+struct fsize_guard {
+	int limited;
+	struct rlimit lim;
+	uint64_t mask, pending;
+};
+
+#define XFSZ_BIT (1ULL << (SIGXFSZ - 1))
+
+static void fsize_lift(struct fsize_guard *g)
+{
+	uint64_t block = XFSZ_BIT;
+	struct rlimit up;
+
+	g->limited =
+	    syscall(SYS_getrlimit, RLIMIT_FSIZE, &g->lim) == 0 && g->lim.rlim_cur != RLIM_INFINITY;
+	if (!g->limited)
+		return;
+	up = g->lim;
+	up.rlim_cur = up.rlim_max;
+	syscall(SYS_setrlimit, RLIMIT_FSIZE, &up);
+	syscall(SYS_rt_sigprocmask, SIG_BLOCK, &block, &g->mask, sizeof(block));
+	g->pending = 0;
+	syscall(SYS_rt_sigpending, &g->pending, sizeof(g->pending));
+}
+
+static void fsize_restore(struct fsize_guard *g)
+{
+	struct timespec zero = {0, 0};
+	uint64_t xfsz = XFSZ_BIT, now = 0;
+
+	if (!g->limited)
+		return;
+	syscall(SYS_setrlimit, RLIMIT_FSIZE, &g->lim);
+	syscall(SYS_rt_sigpending, &now, sizeof(now));
+	if ((now & XFSZ_BIT) && !(g->pending & XFSZ_BIT))
+		syscall(SYS_rt_sigtimedwait, &xfsz, NULL, &zero, sizeof(xfsz));
+	syscall(SYS_rt_sigprocmask, SIG_SETMASK, &g->mask, NULL, sizeof(g->mask));
+}
+
 static char report_buf[65536];
 static int finished;
+static int finish_done;	    /* the report of the image being finished is written (or failed) */
+static pid_t finishing_tid; /* the thread writing it */
 static char json_path[4200];
+static int exec_fd = -1; /* the unlinked counter file while an exec is under way */
+
+/*
+ * After a failed exec: the counter file under its name again, for recovery
+ * if the process is killed later.  Its data is copied from the mapping
+ * (only the extents holding data: the file is sparse), and the new file is
+ * mapped over the old one at the same address, so that every pointer into
+ * the mapping stays valid.
+ */
+static void shm_restore(struct shm_header *h, int old)
+{
+	struct fsize_guard lim;
+	char path[4200];
+	uint64_t size = h->file_size;
+	int64_t off = 0, end;
+	int fd;
+
+	fmt_path(path, sizeof(path), h->pid, h->image, ".shm", "");
+	fsize_lift(&lim);
+	fd = shim_open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW, 0600);
+	if (fd < 0) {
+		fsize_restore(&lim);
+		return; /* counting goes on in the mapping; only recovery is lost */
+	}
+	if (syscall(SYS_ftruncate, fd, (long)size) < 0)
+		goto fail;
+	while ((off = syscall(SYS_lseek, old, off, SEEK_DATA)) >= 0 && (uint64_t)off < size) {
+		end = syscall(SYS_lseek, old, off, SEEK_HOLE);
+		if (end < 0 || (uint64_t)end > size)
+			end = (int64_t)size;
+		while (off < end) {
+			long r =
+			    syscall(SYS_pwrite64, fd, (char *)h + off, (size_t)(end - off), off);
+
+			if (r < 0 && errno == EINTR)
+				continue;
+			if (r <= 0)
+				goto fail;
+			off += r;
+		}
+	}
+	if ((void *)syscall(SYS_mmap, h, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd,
+			    0) != (void *)h)
+		goto fail;
+	syscall(SYS_madvise, h, size, MADV_RANDOM);
+	shim_close(fd);
+	fsize_restore(&lim);
+	return;
+fail:
+	shim_close(fd);
+	syscall(SYS_unlinkat, AT_FDCWD, path, 0);
+	fsize_restore(&lim);
+}
 
 int shim_finish(int reason, int status, int sig, const char *exec_target)
 {
@@ -325,10 +458,13 @@ int shim_finish(int reason, int status, int sig, const char *exec_target)
 	struct report_end e;
 	char tmp[4200], shm_path[4200];
 	struct fd_sink sink;
+	struct fsize_guard lim;
 	int fd, ret, saved = errno;
 
 	if (!h || __atomic_exchange_n(&finished, 1, __ATOMIC_ACQ_REL))
 		return -EALREADY;
+	__atomic_store_n(&finish_done, 0, __ATOMIC_RELAXED);
+	finishing_tid = shim_gettid();
 	ENTER();
 	shim_heap_flush();
 	if (shim_tls.slot)
@@ -340,13 +476,15 @@ int shim_finish(int reason, int status, int sig, const char *exec_target)
 	e.ratio_tick = h->end_tick;
 	e.ratio_mono_ns = e.end_mono_ns;
 	h->end_reason = (uint32_t)reason;
-	h->exit_status = status;
+	/* The process's exit status is the low 8 bits of what exit() got, as wait() sees it. */
+	h->exit_status = reason == END_EXIT ? status & 0377 : status;
 	h->end_signal = sig;
 	if (exec_target)
 		shim_strlcpy(h->exec_target, exec_target, sizeof(h->exec_target));
 	read_kernel(&e);
 	e.symbolize = reason != END_SIGNAL;
 
+	fsize_lift(&lim);
 	fmt_path(json_path, sizeof(json_path), h->pid, h->image, ".json", "");
 	fmt_path(tmp, sizeof(tmp), h->pid, h->image, ".json.tmp", ".");
 	fd = shim_open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0600);
@@ -358,23 +496,56 @@ int shim_finish(int reason, int status, int sig, const char *exec_target)
 		ret = -errno;
 		goto out;
 	}
+	/* Whatever reached the file while it had a number below 3 (shim_open) goes. */
+	syscall(SYS_ftruncate, fd, 0L);
+	syscall(SYS_lseek, fd, 0L, SEEK_SET);
 	sink.fd = fd;
 	ret = report_write(h, &e, report_buf, sizeof(report_buf), fd_sink, &sink);
 	shim_close(fd);
-	if (ret == 0 && syscall(SYS_renameat2, AT_FDCWD, tmp, AT_FDCWD, json_path, 1 /* RENAME_NOREPLACE */) < 0)
-		ret = -errno;
+	if (ret == 0)
+		ret = report_rename_noreplace(AT_FDCWD, tmp, AT_FDCWD, json_path);
 	if (ret < 0) {
 		syscall(SYS_unlinkat, AT_FDCWD, tmp, 0);
 		goto out;
 	}
-	if (reason != END_EXEC) {
-		fmt_path(shm_path, sizeof(shm_path), h->pid, h->image, ".shm", "");
-		syscall(SYS_unlinkat, AT_FDCWD, shm_path, 0);
-	}
+	fmt_path(shm_path, sizeof(shm_path), h->pid, h->image, ".shm", "");
+	/*
+	 * Before an exec the counter file stays for a failed exec to go on
+	 * with.  A new image that runs the shim removes it; for one that may
+	 * not, the name must go now, and a close-on-exec descriptor is kept so
+	 * that a failed exec can put the file back (shim_unfinish).
+	 */
+	if (reason == END_EXEC && status == EXEC_HANDOVER)
+		goto out;
+	if (reason == END_EXEC)
+		exec_fd = shim_open(shm_path, O_RDONLY, 0);
+	syscall(SYS_unlinkat, AT_FDCWD, shm_path, 0);
 out:
+	fsize_restore(&lim);
+	__atomic_store_n(&finish_done, 1, __ATOMIC_RELEASE);
 	LEAVE();
 	errno = saved;
 	return ret;
+}
+
+int shim_finish_interrupted(int reason, int status, int sig)
+{
+	struct timespec ms = {0, 1000000};
+
+	/*
+	 * This thread was writing it when the signal came: that report will
+	 * never be finished, since the signal ends the process from here.  It
+	 * is written again, with this end.
+	 */
+	if (__atomic_load_n(&finishing_tid, __ATOMIC_RELAXED) == shim_gettid()) {
+		if (__atomic_load_n(&finish_done, __ATOMIC_ACQUIRE))
+			return 0;
+		__atomic_store_n(&finished, 0, __ATOMIC_RELEASE);
+		return shim_finish(reason, status, sig, NULL);
+	}
+	for (int i = 0; i < 2000 && !__atomic_load_n(&finish_done, __ATOMIC_ACQUIRE); i++)
+		syscall(SYS_nanosleep, &ms, NULL);
+	return 0;
 }
 
 void shim_unfinish(void)
@@ -385,6 +556,11 @@ void shim_unfinish(void)
 	if (!h)
 		return;
 	syscall(SYS_unlinkat, AT_FDCWD, json_path, 0);
+	if (exec_fd >= 0) {
+		shm_restore(h, exec_fd);
+		shim_close(exec_fd);
+		exec_fd = -1;
+	}
 	h->end_reason = END_RUNNING;
 	h->end_tick = 0;
 	h->exec_target[0] = 0;

@@ -32,29 +32,53 @@ struct fstate {
 
 static struct fstate ftab[FTAB_SIZE];
 
+/* Takes the free or tombstone entry s for f; returns s, or NULL if another FILE got it. */
+static struct fstate *claim(struct fstate *s, FILE *cur, FILE *f)
+{
+	if (__atomic_compare_exchange_n(&s->f, &cur, f, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+		s->wptr = f->_IO_write_base;
+		s->rptr = f->_IO_read_ptr;
+		s->rend = f->_IO_read_end;
+		return s;
+	}
+	return cur == f ? s : NULL;
+}
+
 static struct fstate *lookup(FILE *f, int create)
 {
 	uint32_t h = (uint32_t)(((uintptr_t)f >> 4) * 2654435761u);
+	struct fstate *tomb = NULL;
 
 	for (uint32_t i = 0; i < FTAB_SIZE; i++) {
 		struct fstate *s = &ftab[(h + i) & (FTAB_SIZE - 1)];
 		FILE *cur = __atomic_load_n(&s->f, __ATOMIC_ACQUIRE);
+		struct fstate *got;
 
 		if (cur == f)
 			return s;
+		/*
+		 * A program opens and closes far more FILEs than are open at
+		 * once: the entries of closed ones (tombstones) must be reused,
+		 * or the table fills up for good.  f is new once the probe
+		 * reaches a free entry; it then takes the first tombstone seen.
+		 */
+		if (cur == TOMB) {
+			if (!tomb)
+				tomb = s;
+			continue;
+		}
 		if (cur == NULL) {
 			if (!create)
 				return NULL;
-			s->wptr = f->_IO_write_base;
-			s->rptr = f->_IO_read_ptr;
-			s->rend = f->_IO_read_end;
-			if (__atomic_compare_exchange_n(&s->f, &cur, f, 0, __ATOMIC_ACQ_REL,
-							__ATOMIC_ACQUIRE))
-				return s;
-			if (cur == f)
-				return s;
+			if (tomb && (got = claim(tomb, TOMB, f)))
+				return got;
+			if ((got = claim(s, NULL, f)))
+				return got;
+			tomb = NULL;
 		}
 	}
+	if (create && tomb)
+		return claim(tomb, TOMB, f);
 	return NULL;
 }
 
@@ -106,6 +130,17 @@ void shim_stdio_forget(FILE *f)
 
 	if (s)
 		__atomic_store_n(&s->f, TOMB, __ATOMIC_RELEASE);
+}
+
+/* After a call that flushed every stream (fflush(NULL), fcloseall). */
+void shim_stdio_post_all(void)
+{
+	for (int i = 0; i < FTAB_SIZE; i++) {
+		FILE *f = __atomic_load_n(&ftab[i].f, __ATOMIC_ACQUIRE);
+
+		if (f && f != TOMB)
+			shim_stdio_post(f);
+	}
 }
 
 void shim_stdio_sweep(void)

@@ -22,9 +22,22 @@ long shim_sys(long nr, ...)
 	return syscall(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
 }
 
+/*
+ * The shim's own descriptors are short-lived, but while one is open it is
+ * the lowest free number: for a program that closed 0, 1 or 2, what its
+ * other threads write to that number would go into the shim's file (and
+ * succeed, where it should fail with EBADF).  So they move above 2 at once.
+ */
 int shim_open(const char *path, int flags, int mode)
 {
-	return (int)syscall(SYS_openat, AT_FDCWD, path, flags | O_CLOEXEC, mode);
+	int fd = (int)syscall(SYS_openat, AT_FDCWD, path, flags | O_CLOEXEC, mode), high;
+
+	/* (Where the descriptor limit leaves no room above 2, the low one is kept.) */
+	if (fd >= 0 && fd <= 2 && (high = (int)syscall(SYS_fcntl, fd, F_DUPFD_CLOEXEC, 3)) >= 0) {
+		syscall(SYS_close, fd);
+		fd = high;
+	}
+	return fd;
 }
 
 ssize_t shim_read_all(int fd, char *buf, size_t cap)

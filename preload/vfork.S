@@ -4,8 +4,9 @@
  * through) its parent's stack.  Before the syscall the thread is marked as a
  * vfork child in the shim's TLS (shim_tls.vfork_child, at offset 8, and
  * shim_tls.busy, at offset 0, raised) so that hooks called by the child pass
- * through; the parent clears the mark when it resumes, after the child has
- * exec'd or exited.
+ * through, and the child starts with no signal taken over from the shim
+ * (shim_tls.vfork_disowned, at offset 16); the parent clears the mark when
+ * it resumes, after the child has exec'd or exited.
  */
 	.text
 	.globl	vfork
@@ -13,6 +14,7 @@
 vfork:
 	movq	shim_tls@GOTTPOFF(%rip), %rcx
 	movl	$1, %fs:8(%rcx)
+	movq	$0, %fs:16(%rcx)
 	addl	$1, %fs:0(%rcx)
 	popq	%rdi
 	movl	$58, %eax		/* SYS_vfork */

@@ -137,10 +137,13 @@ static int recover_one(int dfd, const char *dir, const char *name)
 		e.ratio_tick = h->clock == CLOCK_KIND_TSC ? __rdtsc() : mono_now();
 		e.ratio_mono_ns = mono_now();
 	}
-	snprintf(e.kernel_error, sizeof(e.kernel_error), "process ended before the shim could read it");
+	snprintf(e.kernel_error, sizeof(e.kernel_error),
+		 "process ended before the shim could read it");
 	h->end_reason = END_RECOVERED;
 	h->end_tick = 0;
 	snprintf(tmp, sizeof(tmp), ".%s.tmp", json);
+	/* The process is gone: a temporary report of its own is what a kill cut short. */
+	unlinkat(dfd, tmp, 0);
 	out = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (out < 0) {
 		perror_msg("recover: %s/%s", dir, tmp);
@@ -155,7 +158,8 @@ static int recover_one(int dfd, const char *dir, const char *name)
 		unlinkat(dfd, tmp, 0);
 		goto out;
 	}
-	if (renameat2(dfd, tmp, dfd, json, RENAME_NOREPLACE) < 0) {
+	if ((rc = report_rename_noreplace(dfd, tmp, dfd, json)) < 0) {
+		errno = -rc;
 		perror_msg("recover: %s/%s", dir, json);
 		unlinkat(dfd, tmp, 0);
 		goto out;
