@@ -117,7 +117,7 @@ Test(profile, perftrace_sample_file)
 		cr_skip_test("build/perftrace is not built on this branch");
 	cr_assert(asprintf(&cmd,
 			   "sed -i 's/fib(10)/fib(32)/' tricky.c && gcc -O1 -g tricky.c -o prog && "
-			   "%s record -o s.ptrace -- ./prog",
+			   "%s record -F 2000 -o s.ptrace -- ./prog",
 			   tracer) > 0);
 	cr_assert_eq(ti_sh(&r, dir, cmd, NULL), 0, "%s", r.err);
 	tl_result_free(&r);
