@@ -13,7 +13,7 @@
  * the unbiased estimates kept per site.
  */
 #include <dlfcn.h>
-#include <execinfo.h>
+#include <unwind.h>
 #include <math.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -223,6 +223,37 @@ static void modules_refresh(struct shm_header *h)
 	}
 }
 
+/*
+ * Allocation stacks come from libgcc's DWARF unwinder, linked into the shim
+ * (-static-libgcc, its symbols kept private), as glibc's backtrace() would
+ * use it; but backtrace() dlopens libgcc_s at its first call, which costs
+ * 150-350 us in every process and is not safe from inside malloc.
+ */
+struct stack_walk {
+	void **frames;
+	int n, max;
+};
+
+static _Unwind_Reason_Code stack_frame(struct _Unwind_Context *ctx, void *arg)
+{
+	struct stack_walk *w = arg;
+	uintptr_t ip = _Unwind_GetIP(ctx);
+
+	if (!ip)
+		return _URC_END_OF_STACK;
+	w->frames[w->n++] = (void *)ip;
+	return w->n < w->max ? _URC_NO_REASON : _URC_END_OF_STACK;
+}
+
+/* Not inlined: the frames to skip are this one, shim_heap_sample and the hook. */
+__attribute__((noinline)) static int stack(void **frames, int max)
+{
+	struct stack_walk w = {frames, 0, max};
+
+	_Unwind_Backtrace(stack_frame, &w);
+	return w.n;
+}
+
 void shim_heap_sample(size_t size)
 {
 	struct shm_header *h = shim_shm;
@@ -231,7 +262,7 @@ void shim_heap_sample(size_t size)
 	struct shm_hsite *t = shm_hsites(h);
 	double prob;
 	uint64_t hash = 1469598103934665603ULL;
-	int n, skip = 2, saved;
+	int n, skip = 3, saved;
 
 	if (!interval) {
 		shim_tls.sample_left = INT64_MAX;
@@ -249,7 +280,7 @@ void shim_heap_sample(size_t size)
 		return;
 	saved = errno;
 	ENTER();
-	n = backtrace(frames, (int)ARRAY_SIZE(frames));
+	n = stack(frames, (int)ARRAY_SIZE(frames));
 	if (n <= skip) {
 		LEAVE();
 		errno = saved;
@@ -300,13 +331,7 @@ void shim_heap_sample(size_t size)
 
 void shim_heap_init(void)
 {
-	void *f[4];
-
-	/* backtrace() loads libgcc_s on its first call: do it now, not inside malloc. */
-	ENTER();
-	backtrace(f, 4);
 	shim_bt_ready = 1;
-	LEAVE();
 	/* glibc exports its allocator as __libc_malloc too: then chunk headers can be read. */
 	shim_glibc_malloc = real_malloc && real_malloc == dlsym(RTLD_NEXT, "__libc_malloc");
 }

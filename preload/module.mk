@@ -13,7 +13,7 @@ $(B)/pic/%.o: %.S
 
 $(B)/libperfshim.so: $(SHIM_OBJS)
 	$(call quiet,LINK,$@)$(CC) -shared -fPIC -Wl,--no-undefined -Wl,-z,now -Wl,-z,defs \
-		$(LDFLAGS) $^ -o $@ -lm -ldl
+		-static-libgcc -Wl,--exclude-libs,ALL $(LDFLAGS) $^ -o $@ -lm -ldl
 
 # The counter-file reader shared with `perfprof recover`.
 SHIM_REPORT_OBJS := $(B)/obj/preload/report.o $(B)/obj/common/jsonw.o
