@@ -14,11 +14,11 @@
  */
 #include <dlfcn.h>
 #include <unwind.h>
-#include <math.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "fmath.h"
 #include "heap.h"
 #include "internal.h"
 
@@ -132,7 +132,7 @@ static int64_t draw(uint64_t interval)
 {
 	double u = ((double)(rng_next() >> 11) + 1.0) / 9007199254740993.0; /* (0, 1] */
 
-	return (int64_t)(-log(u) * (double)interval) + 1;
+	return (int64_t)(-shim_ln(u) * (double)interval) + 1;
 }
 
 static void spin_lock(uint32_t *l)
@@ -288,7 +288,7 @@ void shim_heap_sample(size_t size)
 	}
 	for (int i = skip; i < n; i++)
 		hash = (hash ^ (uint64_t)(uintptr_t)frames[i]) * 1099511628211ULL;
-	prob = -expm1(-(double)size / (double)interval);
+	prob = shim_one_minus_exp_neg((double)size / (double)interval);
 	if (prob <= 0) {
 		LEAVE();
 		errno = saved;

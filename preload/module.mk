@@ -1,6 +1,6 @@
 # libperfshim.so, the preloaded shim.  Built -fPIC with hidden visibility so
 # that only the hooks and the span API are exported; never sanitized (see
-# the top Makefile), and it links nothing beyond libc and libm.
+# the top Makefile), and it links nothing beyond libc.
 SHIM_SRCS     := $(wildcard preload/*.c)
 SHIM_ASM      := $(wildcard preload/*.S)
 SHIM_OBJS     := $(SHIM_SRCS:%.c=$(B)/pic/%.o) $(SHIM_ASM:%.S=$(B)/pic/%.o) \
@@ -13,7 +13,7 @@ $(B)/pic/%.o: %.S
 
 $(B)/libperfshim.so: $(SHIM_OBJS)
 	$(call quiet,LINK,$@)$(CC) -shared -fPIC -Wl,--no-undefined -Wl,-z,now -Wl,-z,defs \
-		-static-libgcc -Wl,--exclude-libs,ALL $(LDFLAGS) $^ -o $@ -lm -ldl
+		-static-libgcc -Wl,--exclude-libs,ALL $(LDFLAGS) $^ -o $@ -ldl
 
 # The counter-file reader shared with `perfprof recover`.
 SHIM_REPORT_OBJS := $(B)/obj/preload/report.o $(B)/obj/common/jsonw.o

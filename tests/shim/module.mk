@@ -26,3 +26,8 @@ $(eval $(call test_binary,shim,test_proc))
 $(eval $(call test_binary,shim,test_real))
 $(eval $(call test_binary,shim,test_span))
 $(eval $(call test_binary,shim,test_edge))
+
+TEST_OBJS_shim_test_fmath := $(B)/obj/preload/fmath.o
+TEST_LIBS_shim_test_fmath := -lm
+$(B)/obj/tests/shim/test_fmath.o: EXTRA_CPPFLAGS += -Ipreload
+$(eval $(call test_binary,shim,test_fmath))
